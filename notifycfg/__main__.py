@@ -1,0 +1,4 @@
+from notifycfg.cli import run
+
+run()
+

@@ -1,0 +1,98 @@
+"""Layering: schema defaults <- host.yaml <- orgs/<id>.yaml, with provenance.
+
+Override rules (README "How settings combine"): mappings override key by key;
+lists and scalars replace what they override; paths marked "replace" in the
+schema (`email.smtp`) are taken whole from the highest layer that sets them,
+with only the schema defaults beneath, so credentials never flow from one
+server to another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifycfg.problems import DataPath
+
+DEFAULT_LAYER = "schema default"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings: its name (a file, or "schema default") and data."""
+
+    name: str
+    data: Mapping[str, Any]
+    line_of: Callable[[DataPath], int] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an effective value came from; `line` is None for schema defaults."""
+
+    file: str
+    line: int | None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Effective:
+    """One organization's effective settings and, per leaf, the layers that set it."""
+
+    org: str
+    data: dict[str, Any]
+    sources: dict[DataPath, tuple[Layer, ...]] = field(repr=False)
+
+    def origin(self, path: DataPath) -> Origin:
+        layer = self.sources[path][-1]
+        line = layer.line_of(path) if layer.line_of else None
+        return Origin(layer.name, line)
+
+    def overridden(self, path: DataPath) -> list[Origin]:
+        """The lower layers that also set `path` (each hidden by the one above)."""
+        out = []
+        for layer in self.sources[path][:-1]:
+            out.append(Origin(layer.name, layer.line_of(path) if layer.line_of else None))
+        return out
+
+
+def merge(layers: Sequence[Layer], replaced: frozenset[DataPath]) -> tuple[dict[str, Any], dict[DataPath, tuple[Layer, ...]]]:
+    """Effective data and, for each leaf path, the layers that set it (lowest first).
+
+    `layers[0]` is the defaults layer: it stays beneath a replaced block.
+    """
+    sources: dict[DataPath, tuple[Layer, ...]] = {}
+    data = _merge([(layer, layer.data) for layer in layers], (), replaced, layers[0], sources)
+    return data, sources
+
+
+def _merge(
+    values: list[tuple[Layer, Any]],
+    path: DataPath,
+    replaced: frozenset[DataPath],
+    base: Layer,
+    sources: dict[DataPath, tuple[Layer, ...]],
+) -> Any:
+    top_layer, top = values[-1]
+    if not isinstance(top, dict):
+        sources[path] = tuple(layer for layer, _ in values)
+        return list(top) if isinstance(top, list) else top
+    mappings = [(layer, value) for layer, value in values if isinstance(value, dict)]
+    if path in replaced:
+        mappings = [(layer, value) for layer, value in mappings if layer is base or layer is top_layer]
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(k for _, value in mappings for k in value):
+        below = [(layer, value[key]) for layer, value in mappings if key in value]
+        out[key] = _merge(below, path + (key,), replaced, base, sources)
+    return out
+
+
+def effective_data(
+    defaults: Mapping[str, Any], host: Mapping[str, Any], org: Mapping[str, Any], replaced: frozenset[DataPath]
+) -> dict[str, Any]:
+    """Effective settings without provenance (what rules need)."""
+    layers = [Layer(DEFAULT_LAYER, defaults), Layer("host", host), Layer("org", org)]
+    return merge(layers, replaced)[0]

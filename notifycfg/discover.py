@@ -1,0 +1,99 @@
+"""Which files to check, and what kind each one is.
+
+An environment directory holds `host.yaml`, `orgs/<org-id>.yaml` and
+`flows/<name>.yaml`. A file given on its own (as pre-commit passes them) is
+classified by its name and its parent directory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+FLOW_NAME = ORG_ID
+KIND_DIRS = {"orgs": ("org", ORG_ID), "flows": ("flow", FLOW_NAME)}
+
+
+@dataclass(frozen=True)
+class Target:
+    path: Path
+    display: str
+    kind: str
+
+    @property
+    def environment(self) -> Path:
+        return self.path.parent if self.kind == "host" else self.path.parent.parent
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A path that cannot be checked: rule id and message."""
+
+    display: str
+    rule: str
+    message: str
+
+
+def _display(path: Path) -> str:
+    return path.as_posix()
+
+
+def classify(path: Path) -> Target | Refusal:
+    display = _display(path)
+    if path.name == "host.yaml":
+        return Target(path, display, "host")
+    parent = path.parent.name
+    if parent in KIND_DIRS:
+        kind, pattern = KIND_DIRS[parent]
+        if path.suffix != ".yaml":
+            return Refusal(display, "L009", f"{kind} files must end in `.yaml` (this one would be ignored)")
+        if not pattern.fullmatch(path.stem):
+            return Refusal(
+                display, "L009",
+                f"`{path.stem}` is not a valid {kind} id: lowercase letters, digits and hyphens,"
+                " starting with a letter or digit, at most 63 characters",
+            )
+        return Target(path, display, kind)
+    return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
+
+
+def _environment(root: Path) -> list[Target | Refusal]:
+    found: list[Target | Refusal] = []
+    host = root / "host.yaml"
+    if host.is_file():
+        found.append(Target(host, _display(host), "host"))
+    else:
+        found.append(Refusal(_display(host), "L012", f"environment `{_display(root)}` has no host.yaml"))
+    for sub in sorted(KIND_DIRS):
+        folder = root / sub
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith("."):
+                continue  # .gitkeep and editor droppings
+            if entry.is_dir():
+                found.append(Refusal(_display(entry), "L013", f"unexpected directory in {sub}/ (its files would be ignored)"))
+            else:
+                found.append(classify(entry))
+    return found
+
+
+def discover(paths: list[str]) -> list[Target | Refusal]:
+    """Expand directories into their files; keep order, drop repeats.
+
+    Raises FileNotFoundError for a path that does not exist (a usage error).
+    """
+    out: dict[str, Target | Refusal] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            items = _environment(path)
+        elif path.exists():
+            items = [classify(path)]
+        else:
+            raise FileNotFoundError(raw)
+        for item in items:
+            out.setdefault(item.display, item)
+    return list(out.values())

@@ -1,0 +1,79 @@
+"""Result objects -> text, json, github annotations, JUnit XML.
+
+Reporters only read results; they never decide what is a problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from xml.sax.saxutils import quoteattr
+
+from notifycfg.problems import Problem
+from notifycfg.rules import RULES
+from notifycfg.validate import ValidationResult
+
+FORMATS = ("text", "json", "github", "junit")
+
+
+def text(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
+    lines = [f"{p.file}:{p.line}:{p.column}: {p.severity} {p.rule} {p.message}" for p in result.problems]
+    if verbose or lines:
+        lines.append(summary(result, strict))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def summary(result: ValidationResult, strict: bool = False) -> str:
+    verdict = "ok" if result.ok(strict) else "failed"
+    return f"{verdict}: {result.files} file(s), {result.errors} error(s), {result.warnings} warning(s)"
+
+
+def as_json(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
+    body = {"ok": result.ok(strict), "files": result.files, "problems": [p.as_dict() for p in result.problems]}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def _gh_escape(value: str, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+def github(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
+    lines = []
+    for p in result.problems:
+        title = _gh_escape(f"{p.rule} {RULES[p.rule].name}", prop=True)
+        where = f"file={_gh_escape(p.file, True)},line={p.line},col={p.column},title={title}"
+        lines.append(f"::{p.severity} {where}::{_gh_escape(p.message)}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _failure(p: Problem) -> str:
+    detail = f"{p.file}:{p.line}:{p.column}: {p.message}"
+    kind = "failure" if p.severity == "error" else "warning"
+    return f"      <failure message={quoteattr(p.message)} type={quoteattr(p.rule)}>{_xml_text(f'{kind}: {detail}')}</failure>"
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def junit(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
+    by_file: dict[str, list[Problem]] = {path: [] for path in result.paths}
+    for p in result.problems:
+        by_file.setdefault(p.file, []).append(p)
+    failing = {"error", "warning"} if strict else {"error"}
+    cases, failures = [], 0
+    for path, problems in by_file.items():
+        counted = [p for p in problems if p.severity in failing]
+        failures += bool(counted)
+        body = "".join("\n" + _failure(p) for p in counted)
+        close = f">{body}\n    </testcase>" if body else " />"
+        cases.append(f"    <testcase classname=\"notifycfg.validate\" name={quoteattr(path)}{close}")
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n'
+        f'  <testsuite name="notifycfg validate" tests="{len(by_file)}" failures="{failures}" errors="0">'
+    )
+    return "\n".join([head, *cases, "  </testsuite>", "</testsuites>"]) + "\n"
+
+
+REPORTERS: dict[str, Callable[..., str]] = {"text": text, "json": as_json, "github": github, "junit": junit}

@@ -1,0 +1,189 @@
+"""The rule catalogue: every problem notifycfg reports has an id here.
+
+A rule is data: id, name, severity, one-line summary. Loader (L) and schema
+(S, plus R001-R003) rules are raised where files are read and schemas
+checked; the semantic rules below (R004+) carry a check over a schema-valid
+document. README's rule table is generated from this list (tests keep them in
+step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from notifycfg.problems import DataPath, Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in [
+        Rule("L001", "yaml-syntax", "error", "The file is not valid YAML."),
+        Rule("L002", "duplicate-key", "error", "A key appears twice in one mapping; YAML would silently keep the last."),
+        Rule("L003", "yaml-bomb", "error", "Nesting deeper than 64 levels, alias cycles, or aliases expanding past 10,000 values."),
+        Rule("L004", "non-string-key", "error", "A key YAML reads as a boolean, number, null, list or mapping."),
+        Rule("L005", "multiple-documents", "error", "More than one YAML document (`---`) in a file."),
+        Rule("L006", "not-a-mapping", "error", "The top level of the file is not a mapping."),
+        Rule("L007", "invalid-utf8", "error", "The file is not valid UTF-8."),
+        Rule("L008", "file-too-large", "error", "The file is larger than 1 MiB."),
+        Rule("L009", "bad-file-name", "error", "An organization or flow file name is not a valid id ending in `.yaml`."),
+        Rule("L010", "unreadable", "error", "The file cannot be read."),
+        Rule("L011", "yaml-tag", "error", "A YAML tag (`!!python/object`, `!!binary`, ...): only plain data is accepted."),
+        Rule("L012", "missing-host", "error", "An environment directory without `host.yaml`."),
+        Rule("L013", "unknown-file", "error", "A file that is neither `host.yaml`, `orgs/<id>.yaml` nor `flows/<name>.yaml`."),
+        Rule("S001", "unknown-key", "error", "A key the schema does not define (with the closest known key)."),
+        Rule("S002", "missing-key", "error", "A required key is missing."),
+        Rule("S003", "wrong-type", "error", "A value of the wrong type (including YAML 1.1 `no`/`on` read as booleans)."),
+        Rule("S004", "null-value", "error", "A key with no value: `null` is never a value; remove the key instead."),
+        Rule("S005", "out-of-range", "error", "A number, length or list size outside its bounds (port 1..65535)."),
+        Rule("S006", "bad-form", "error", "A value not of the expected form (host name, domain, secret reference)."),
+        Rule("S007", "not-accepted", "error", "A value the schema does not accept."),
+        Rule("R001", "invalid-address", "error", "An email address that is not valid (syntax only, no DNS)."),
+        Rule("R002", "header-injection", "error", "A line break or control character in a value that ends up in a mail header."),
+        Rule("R003", "plaintext-secret", "error", "A password written in plain text instead of {env: NAME} or {file: PATH}."),
+        Rule("R004", "username-without-password", "error", "`smtp.username` is set but `smtp.password` is not."),
+        Rule("R005", "password-without-username", "error", "`smtp.password` is set but `smtp.username` is not."),
+        Rule("R006", "domain-without-username", "error", "`smtp.domain` is set but `smtp.username` is not."),
+        Rule("R007", "secure-on-port-25", "warning", "`secure: true` on port 25: relays rarely offer STARTTLS there; use 587 or 465."),
+        Rule("R008", "plaintext-on-465", "error", "`secure: false` on port 465, which speaks TLS from the first byte."),
+        Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS."),
+        Rule("R010", "no-recipients", "error", "An enabled event that needs recipients has none."),
+        Rule("R011", "duplicate-recipient", "warning", "The same recipient listed twice for one event."),
+        Rule("R012", "implicit-anonymous", "warning", "An organization's own SMTP server without a username and without `anonymous: true`."),
+        Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once."),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check found: where (data path, key or value), and what."""
+
+    path: DataPath
+    message: str
+    at_key: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may look at: the document and, for an org, its effective settings."""
+
+    kind: str
+    data: Mapping[str, Any]
+    effective: Mapping[str, Any] | None
+
+
+Check = Callable[[Context], Iterator[Finding]]
+CHECKS: dict[str, Check] = {}
+
+
+def check(rule_id: str) -> Callable[[Check], Check]:
+    assert rule_id in RULES, rule_id
+
+    def register(fn: Check) -> Check:
+        CHECKS[rule_id] = fn
+        return fn
+
+    return register
+
+
+SMTP: DataPath = ("email", "smtp")
+
+
+def _smtp(ctx: Context) -> Mapping[str, Any] | None:
+    return ctx.data.get("email", {}).get("smtp")
+
+
+@check("R004")
+def _username_without_password(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and "username" in smtp and "password" not in smtp:
+        yield Finding(SMTP + ("username",), "`username` is set without `password`: add `password: {env: NAME}`", True)
+
+
+@check("R005")
+def _password_without_username(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and "password" in smtp and "username" not in smtp:
+        yield Finding(SMTP + ("password",), "`password` is set without `username`: the server would never see it", True)
+
+
+@check("R006")
+def _domain_without_username(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and "domain" in smtp and "username" not in smtp:
+        yield Finding(SMTP + ("domain",), "`domain` qualifies the username, but there is no `username`", True)
+
+
+@check("R007")
+def _secure_on_25(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and smtp.get("port") == 25 and smtp.get("secure", True):
+        yield Finding(SMTP + ("port",), "port 25 with a secure connection: relays on 25 rarely offer STARTTLS; use 587 (STARTTLS) or 465 (TLS)")
+
+
+@check("R008")
+def _plaintext_on_465(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and smtp.get("port") == 465 and smtp.get("secure") is False:
+        yield Finding(SMTP + ("secure",), "port 465 speaks TLS from the first byte: `secure: false` cannot work there")
+
+
+@check("R009")
+def _credentials_in_clear(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and "username" in smtp and smtp.get("secure") is False:
+        yield Finding(SMTP + ("secure",), "credentials would be sent without TLS: set `secure: true`")
+
+
+@check("R010")
+def _no_recipients(ctx: Context) -> Iterator[Finding]:
+    effective = ctx.effective or {}
+    own = ctx.data.get("notifications", {})
+    for event, settings in effective.get("notifications", {}).items():
+        # Only events that take recipients; report where this file touches the event.
+        if "recipients" not in settings or event not in own or not settings.get("enabled"):
+            continue
+        if not settings["recipients"]:
+            where = "enabled" if "enabled" in own[event] else "recipients" if "recipients" in own[event] else None
+            path = ("notifications", event) + ((where,) if where else ())
+            yield Finding(path, f"`{event}` is enabled but has no recipients: add `recipients: [...]` or disable it")
+
+
+@check("R011")
+def _duplicate_recipients(ctx: Context) -> Iterator[Finding]:
+    for event, settings in ctx.data.get("notifications", {}).items():
+        seen: set[str] = set()
+        for index, address in enumerate(settings.get("recipients", [])):
+            if address.lower() in seen:
+                yield Finding(("notifications", event, "recipients", index), f"`{address}` is listed twice")
+            seen.add(address.lower())
+
+
+@check("R012")
+def _implicit_anonymous(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if ctx.kind == "org" and smtp is not None and "username" not in smtp and not smtp.get("anonymous"):
+        yield Finding(SMTP, "this server has no username, so mail goes out anonymously: say `anonymous: true` if intended", True)
+
+
+@check("R013")
+def _anonymous_with_username(ctx: Context) -> Iterator[Finding]:
+    smtp = _smtp(ctx)
+    if smtp and smtp.get("anonymous") and "username" in smtp:
+        yield Finding(SMTP + ("anonymous",), "`anonymous: true` contradicts `username`: remove one", True)
+
+
+def run_checks(ctx: Context) -> Iterator[tuple[Rule, Finding]]:
+    for rule_id, fn in CHECKS.items():
+        for finding in fn(ctx):
+            yield RULES[rule_id], finding

@@ -1,0 +1,107 @@
+"""discover -> load -> schema -> rules -> ValidationResult (printing is elsewhere)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notifycfg import compiler, rules, schema
+from notifycfg.discover import Refusal, Target, discover
+from notifycfg.loader import Document, LoadError, load_document
+from notifycfg.problems import Problem, dotted
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    paths: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    documents: dict[str, Document] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def files(self) -> int:
+        return len(self.paths)
+
+    def ok(self, strict: bool = False) -> bool:
+        failing = {"error", "warning"} if strict else {"error"}
+        return not any(p.severity in failing for p in self.problems)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity == "warning" for p in self.problems)
+
+
+class _Checked:
+    """One file's outcome: its document when it loaded, and whether the schema passed."""
+
+    def __init__(self, target: Target) -> None:
+        self.problems: list[Problem] = []
+        self.document: Document | None = None
+        try:
+            self.document = load_document(target.display, target.kind, target.path.read_bytes())
+        except LoadError as exc:
+            self.problems.append(Problem(target.display, exc.line, exc.column, "", exc.rule, "error", exc.message))
+        except OSError as exc:
+            self.problems.append(Problem(target.display, 1, 1, "", "L010", "error", f"cannot read: {exc.strerror}"))
+        if self.document is not None:
+            self.problems.extend(schema.schema_problems(self.document))
+
+    @property
+    def valid(self) -> bool:
+        return self.document is not None and not self.problems
+
+
+def validate(paths: list[str]) -> ValidationResult:
+    """Check files and environment directories. FileNotFoundError for a missing path."""
+    items = discover(paths)
+    checked: dict[Path, _Checked] = {}
+    problems: list[Problem] = []
+    for item in items:
+        if isinstance(item, Refusal):
+            problems.append(Problem(item.display, 1, 1, "", item.rule, "error", item.message))
+            continue
+        outcome = checked[item.path] = _Checked(item)
+        problems.extend(outcome.problems)
+    hosts: dict[Path, _Checked | None] = {}
+    for item in items:
+        if isinstance(item, Target) and checked[item.path].valid:
+            problems.extend(_rule_problems(checked[item.path].document, item, checked, hosts))
+    documents = {c.document.file: c.document for c in checked.values() if c.document is not None}
+    return ValidationResult(tuple(item.display for item in items), tuple(sorted(problems)), documents)
+
+
+def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None]) -> Document | None:
+    root = target.environment
+    if root not in hosts:
+        host_path = root / "host.yaml"
+        outcome = checked.get(host_path)
+        if outcome is None and host_path.is_file():
+            outcome = _Checked(Target(host_path, host_path.as_posix(), "host"))
+        hosts[root] = outcome
+    outcome = hosts[root]
+    return outcome.document if outcome is not None and outcome.valid else None
+
+
+def _rule_problems(
+    doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None]
+) -> list[Problem]:
+    effective = None
+    if doc.kind == "host":
+        effective = compiler.effective_data(schema.defaults(), doc.data, {}, _replaced())
+    elif doc.kind == "org":
+        host = _host_for(target, checked, hosts)
+        if host is not None:
+            effective = compiler.effective_data(schema.defaults(), host.data, doc.data, _replaced())
+    ctx = rules.Context(doc.kind, doc.data, effective)
+    out = []
+    for rule, finding in rules.run_checks(ctx):
+        line, column = doc.locate(finding.path, at_key=finding.at_key)
+        out.append(Problem(doc.file, line, column, dotted(finding.path), rule.id, rule.severity, finding.message))
+    return out
+
+
+def _replaced() -> frozenset:
+    return schema.marked_paths("x-notifycfg-merge")
