@@ -1,0 +1,124 @@
+"""Every schema-backed and semantic rule, each with the exact position it reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifycfg.rules import CHECKS, RULES
+from notifycfg.validate import validate
+
+
+def problems_for(env, org: str | None = None, host: str | None = None):
+    files = {}
+    if org is not None:
+        files["orgs/o.yaml"] = org
+    if host is not None:
+        files["host.yaml"] = host
+    result = validate([str(env(files))])
+    return [(p.file.rsplit("/", 1)[-1], p.line, p.column, p.rule, p.severity, p.path) for p in result.problems]
+
+
+SMTP = "email:\n  smtp:\n    host: mail.example.org\n    port: 587\n"
+
+CASES = {
+    "S001": ("email:\n  smtp:\n    host: a.example.com\n    port: 587\n    prot: 587\n    anonymous: true\n", ("o.yaml", 5, 5, "S001", "error", "email.smtp.prot")),
+    "S002": ("email:\n  smtp:\n    host: a.example.com\n", ("o.yaml", 2, 3, "S002", "error", "email.smtp")),
+    "S003": (SMTP.replace("587", '"587"'), ("o.yaml", 4, 11, "S003", "error", "email.smtp.port")),
+    "S004": ("email:\n  from:\n    address:\n", ("o.yaml", 3, 13, "S004", "error", "email.from.address")),
+    "S005": (SMTP.replace("587", "0"), ("o.yaml", 4, 11, "S005", "error", "email.smtp.port")),
+    "S006": (SMTP.replace("mail.example.org", "mail_server!"), ("o.yaml", 3, 11, "S006", "error", "email.smtp.host")),
+    "S007": None,  # the schemas use no enum/const today: kept for flow files
+    "R001": ("email:\n  from:\n    address: nobody@@example.com\n", ("o.yaml", 3, 14, "R001", "error", "email.from.address")),
+    "R002": ('email:\n  from:\n    display_name: "Ops\\r\\nBcc: x@evil.example"\n', ("o.yaml", 3, 19, "R002", "error", "email.from.display_name")),
+    "R003": (SMTP + "    username: u\n    password: hunter2\n", ("o.yaml", 6, 15, "R003", "error", "email.smtp.password")),
+    "R004": (SMTP + "    username: u\n", ("o.yaml", 5, 5, "R004", "error", "email.smtp.username")),
+    "R005": (SMTP + "    password: {env: P}\n    anonymous: true\n", ("o.yaml", 5, 5, "R005", "error", "email.smtp.password")),
+    "R006": (SMTP + "    domain: CORP\n    anonymous: true\n", ("o.yaml", 5, 5, "R006", "error", "email.smtp.domain")),
+    "R007": (SMTP.replace("587", "25") + "    anonymous: true\n", ("o.yaml", 4, 11, "R007", "warning", "email.smtp.port")),
+    "R008": (SMTP.replace("587", "465") + "    secure: false\n    anonymous: true\n", ("o.yaml", 5, 13, "R008", "error", "email.smtp.secure")),
+    "R009": (SMTP + "    username: u\n    password: {env: P}\n    secure: false\n", ("o.yaml", 7, 13, "R009", "warning", "email.smtp.secure")),
+    "R010": ("notifications:\n  robot_alerts:\n    enabled: true\n", ("o.yaml", 3, 14, "R010", "error", "notifications.robot_alerts.enabled")),
+    "R011": ("notifications:\n  job_alerts:\n    recipients: [a@example.com, b@example.com, A@example.com]\n",
+             ("o.yaml", 3, 48, "R011", "warning", "notifications.job_alerts.recipients[2]")),
+    "R012": (SMTP, ("o.yaml", 2, 3, "R012", "warning", "email.smtp")),
+    "R013": (SMTP + "    username: u\n    password: {env: P}\n    anonymous: true\n", ("o.yaml", 7, 5, "R013", "error", "email.smtp.anonymous")),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(k for k, v in CASES.items() if v))
+def test_rule_fires_exactly_where_expected(env, rule_id):
+    org, expected = CASES[rule_id]
+    found = problems_for(env, org)
+    assert found == [expected]
+
+
+def test_every_semantic_and_schema_rule_has_a_case():
+    tested = {k for k in CASES} | {"S007"}
+    assert {r for r in RULES if r[0] in "SR"} <= tested
+    assert set(CHECKS) <= set(CASES)
+
+
+def test_clean_org_files_produce_nothing(env):
+    assert problems_for(env, "") == []
+    assert problems_for(env, SMTP + "    username: u\n    password: {file: /run/secrets/p}\n    domain: CORP\n") == []
+
+
+def test_host_rules_apply_to_host_file(env):
+    host = "email:\n  smtp: {host: h.example.com, port: 25}\n  from: {address: a@example.com}\n" \
+           "notifications:\n  job_alerts: {enabled: true}\n"
+    found = problems_for(env, host=host)
+    assert [(f[0], f[1], f[3]) for f in found] == [("host.yaml", 2, "R007"), ("host.yaml", 5, "R010")]
+
+
+def test_recipients_inherited_from_host_satisfy_an_org(env):
+    assert problems_for(env, "notifications:\n  job_alerts: {enabled: true}\n") == []
+    found = problems_for(env, "notifications:\n  job_alerts: {recipients: []}\n")
+    assert [(f[1], f[2], f[3]) for f in found] == [(2, 28, "R010")]
+
+
+def test_host_requires_its_keys(env):
+    found = problems_for(env, host="email:\n  smtp: {host: h.example.com}\n  from: {}\n")
+    assert [(f[1], f[3], f[5]) for f in found] == [(2, "S002", "email.smtp"), (3, "S002", "email.from")]
+
+
+def test_password_recovery_takes_no_recipients(env):
+    found = problems_for(env, "notifications:\n  password_recovery:\n    recipients: [a@example.com]\n")
+    assert [(f[1], f[2], f[3]) for f in found] == [(3, 5, "S001")]
+
+
+def test_plaintext_secret_message_never_shows_the_value(env):
+    root = env({"orgs/o.yaml": SMTP + "    username: u\n    password: S3cr3t-Value\n"})
+    assert all("S3cr3t" not in p.message for p in validate([str(root)]).problems)
+    root = env({"orgs/o.yaml": SMTP + "    username: u\n    password: {env: S3cr3t-Value}\n"}, name="e2")
+    problems = validate([str(root)]).problems
+    assert [p.rule for p in problems] == ["S006"] and all("S3cr3t" not in p.message for p in problems)
+
+
+def test_yaml11_boolean_value_explained(env):
+    root = env({"orgs/o.yaml": "email:\n  from:\n    display_name: off\n"})
+    (problem,) = validate([str(root)]).problems
+    assert problem.rule == "S003" and 'quote it: "off"' in problem.message
+
+
+def test_yaml_date_value_explained(env):
+    root = env({"orgs/o.yaml": "email:\n  from:\n    display_name: 2024-01-01\n"})
+    (problem,) = validate([str(root)]).problems
+    assert problem.rule == "S003" and "date" in problem.message and (problem.line, problem.column) == (3, 19)
+
+
+def test_unknown_key_suggests_closest(env):
+    root = env({"orgs/o.yaml": "notifications:\n  job_alert: {enabled: false}\n"})
+    (problem,) = validate([str(root)]).problems
+    assert "did you mean `job_alerts`?" in problem.message
+
+
+def test_header_injection_in_username_and_secret_file(env):
+    org = SMTP + '    username: "u\\nRCPT TO:<x@evil.example>"\n    password: {file: "a\\rb"}\n'
+    found = problems_for(env, org)
+    assert [(f[1], f[3]) for f in found] == [(5, "R002"), (6, "R002")]
+
+
+def test_aliases_and_merge_keys_validate_as_expanded(env):
+    org = "x-common: &c {enabled: true, recipients: [a@example.com]}\n"
+    found = problems_for(env, org)
+    assert [f[3] for f in found] == ["S001"]  # unknown top-level key, nothing else
