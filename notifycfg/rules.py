@@ -58,7 +58,8 @@ RULES: dict[str, Rule] = {
         Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS."),
         Rule("R010", "no-recipients", "error", "An enabled event that needs recipients has none."),
         Rule("R011", "duplicate-recipient", "warning", "The same recipient listed twice for one event."),
-        Rule("R012", "implicit-anonymous", "warning", "An organization's own SMTP server without a username and without `anonymous: true`."),
+        Rule("R012", "implicit-anonymous", "warning",
+             "An organization's own SMTP server without a username and without `anonymous: true`."),
         Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once."),
     ]
 }
@@ -128,7 +129,8 @@ def _domain_without_username(ctx: Context) -> Iterator[Finding]:
 def _secure_on_25(ctx: Context) -> Iterator[Finding]:
     smtp = _smtp(ctx)
     if smtp and smtp.get("port") == 25 and smtp.get("secure", True):
-        yield Finding(SMTP + ("port",), "port 25 with a secure connection: relays on 25 rarely offer STARTTLS; use 587 (STARTTLS) or 465 (TLS)")
+        yield Finding(SMTP + ("port",), "port 25 with a secure connection: relays on 25 rarely offer STARTTLS;"
+                      " use 587 (STARTTLS) or 465 (TLS)")
 
 
 @check("R008")

@@ -148,7 +148,8 @@ def _explain(error: Any, doc: Document) -> Iterator[Finding]:
         yield path, "S006", f"{name} must name exactly one source: {{env: NAME}} or {{file: PATH}}", False
     elif keyword == "pattern":
         shown = "the value" if secret else f"`{error.instance}`"
-        yield path, "S006", f"{name}: {shown} does not have the expected form ({error.schema.get('description', error.validator_value)})", False
+        form = error.schema.get("description", error.validator_value)
+        yield path, "S006", f"{name}: {shown} does not have the expected form ({form})", False
     else:
         yield path, "S007", f"{name} is not an accepted value ({keyword})", False
 

@@ -12,7 +12,7 @@ local = st.text(alphabet="abcXYZ019.!#-_+~'", min_size=1, max_size=12)
 label = st.text(alphabet="abz09-", min_size=1, max_size=8)
 domain = st.lists(label, min_size=1, max_size=4).map(".".join)
 tlds = st.sampled_from(["com", "org", "x", "test", "local", "c0m", "9z", "xn--p1ai", "ab--cd", "localhost"])
-addresses = st.builds(lambda l, d, t: f"{l}@{d}.{t}", local, domain, tlds)
+addresses = st.builds(lambda lp, d, t: f"{lp}@{d}.{t}", local, domain, tlds)
 
 
 @settings(max_examples=400, deadline=None)
