@@ -59,14 +59,18 @@ class Effective:
         return out
 
 
-def merge(layers: Sequence[Layer], replaced: frozenset[DataPath]) -> tuple[dict[str, Any], dict[DataPath, tuple[Layer, ...]]]:
+def merge(
+    layers: Sequence[Layer], replaced: frozenset[DataPath], track: bool = True
+) -> tuple[dict[str, Any], dict[DataPath, tuple[Layer, ...]]]:
     """Effective data and, for each leaf path, the layers that set it (lowest first).
 
     `layers[0]` is the defaults layer: it stays beneath a replaced block.
+    Without `track`, no provenance is kept and unmerged subtrees are shared,
+    not copied (read-only use).
     """
-    sources: dict[DataPath, tuple[Layer, ...]] = {}
+    sources: dict[DataPath, tuple[Layer, ...]] | None = {} if track else None
     data = _merge([(layer, layer.data) for layer in layers], (), replaced, layers[0], sources)
-    return data, sources
+    return data, sources or {}
 
 
 def _merge(
@@ -74,15 +78,19 @@ def _merge(
     path: DataPath,
     replaced: frozenset[DataPath],
     base: Layer,
-    sources: dict[DataPath, tuple[Layer, ...]],
+    sources: dict[DataPath, tuple[Layer, ...]] | None,
 ) -> Any:
     top_layer, top = values[-1]
     if not isinstance(top, dict):
+        if sources is None:
+            return top
         sources[path] = tuple(layer for layer, _ in values)
         return list(top) if isinstance(top, list) else top
     mappings = [(layer, value) for layer, value in values if isinstance(value, dict)]
     if path in replaced:
         mappings = [(layer, value) for layer, value in mappings if layer is base or layer is top_layer]
+    if sources is None and len(mappings) == 1:
+        return top
     out: dict[str, Any] = {}
     for key in dict.fromkeys(k for _, value in mappings for k in value):
         below = [(layer, value[key]) for layer, value in mappings if key in value]
@@ -90,9 +98,24 @@ def _merge(
     return out
 
 
+_MISSING = object()
+
+
+def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Any:
+    """The effective value at `path` alone (no provenance): cheap enough for rules."""
+    values = []
+    for layer in layers:
+        value: Any = layer.data
+        for part in path:
+            value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
+        if value is not _MISSING:
+            values.append((layer, value))
+    return _merge(values, path, replaced, layers[0], None) if values else None
+
+
 def effective_data(
     defaults: Mapping[str, Any], host: Mapping[str, Any], org: Mapping[str, Any], replaced: frozenset[DataPath]
 ) -> dict[str, Any]:
     """Effective settings without provenance (what rules need)."""
     layers = [Layer(DEFAULT_LAYER, defaults), Layer("host", host), Layer("org", org)]
-    return merge(layers, replaced)[0]
+    return merge(layers, replaced, track=False)[0]

