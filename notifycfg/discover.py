@@ -7,6 +7,7 @@ classified by its name and its parent directory.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,7 @@ class Target:
     path: Path
     display: str
     kind: str
-
-    @property
-    def environment(self) -> Path:
-        return self.path.parent if self.kind == "host" else self.path.parent.parent
+    environment: Path
 
 
 @dataclass(frozen=True)
@@ -40,22 +38,25 @@ def _display(path: Path) -> str:
     return path.as_posix()
 
 
-def classify(path: Path) -> Target | Refusal:
+def classify(path: Path, parent: str | None = None, environment: Path | None = None) -> Target | Refusal:
+    """What kind of file `path` is; `parent` and `environment` when the caller knows them."""
     display = _display(path)
-    if path.name == "host.yaml":
-        return Target(path, display, "host")
-    parent = path.parent.name
+    name = path.name
+    if name == "host.yaml":
+        return Target(path, display, "host", environment or path.parent)
+    parent = parent or path.parent.name
     if parent in KIND_DIRS:
         kind, pattern = KIND_DIRS[parent]
-        if path.suffix != ".yaml":
+        stem, dot, suffix = name.rpartition(".")
+        if not dot or suffix != "yaml":
             return Refusal(display, "L009", f"{kind} files must end in `.yaml` (this one would be ignored)")
-        if not pattern.fullmatch(path.stem):
+        if not pattern.fullmatch(stem):
             return Refusal(
                 display, "L009",
                 f"`{path.stem}` is not a valid {kind} id: lowercase letters, digits and hyphens,"
                 " starting with a letter or digit, at most 63 characters",
             )
-        return Target(path, display, kind)
+        return Target(path, display, kind, environment or path.parent.parent)
     return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
 
 
@@ -63,20 +64,21 @@ def _environment(root: Path) -> list[Target | Refusal]:
     found: list[Target | Refusal] = []
     host = root / "host.yaml"
     if host.is_file():
-        found.append(Target(host, _display(host), "host"))
+        found.append(Target(host, _display(host), "host", root))
     else:
         found.append(Refusal(_display(host), "L012", f"environment `{_display(root)}` has no host.yaml"))
     for sub in sorted(KIND_DIRS):
         folder = root / sub
         if not folder.is_dir():
             continue
-        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-            if entry.name.startswith("."):
-                continue  # .gitkeep and editor droppings
-            if entry.is_dir():
+        with os.scandir(folder) as listing:
+            entries = sorted((e.name, e.is_dir()) for e in listing if not e.name.startswith("."))  # .gitkeep
+        for name, is_dir in entries:
+            entry = folder / name
+            if is_dir:
                 found.append(Refusal(_display(entry), "L013", f"unexpected directory in {sub}/ (its files would be ignored)"))
             else:
-                found.append(classify(entry))
+                found.append(classify(entry, sub, root))
     return found
 
 

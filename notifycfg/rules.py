@@ -22,7 +22,11 @@ class Rule:
     name: str
     severity: Severity
     summary: str
+    scope: DataPath = ()  # the check runs only on documents that have this path
 
+
+SMTP_SCOPE: DataPath = ("email", "smtp")
+EVENTS_SCOPE: DataPath = ("notifications",)
 
 RULES: dict[str, Rule] = {
     rule.id: rule
@@ -50,17 +54,18 @@ RULES: dict[str, Rule] = {
         Rule("R001", "invalid-address", "error", "An email address that is not valid (syntax only, no DNS)."),
         Rule("R002", "header-injection", "error", "A line break or control character in a value that ends up in a mail header."),
         Rule("R003", "plaintext-secret", "error", "A password written in plain text instead of {env: NAME} or {file: PATH}."),
-        Rule("R004", "username-without-password", "error", "`smtp.username` is set but `smtp.password` is not."),
-        Rule("R005", "password-without-username", "error", "`smtp.password` is set but `smtp.username` is not."),
-        Rule("R006", "domain-without-username", "error", "`smtp.domain` is set but `smtp.username` is not."),
-        Rule("R007", "secure-on-port-25", "warning", "`secure: true` on port 25: relays rarely offer STARTTLS there; use 587 or 465."),
-        Rule("R008", "plaintext-on-465", "error", "`secure: false` on port 465, which speaks TLS from the first byte."),
-        Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS."),
-        Rule("R010", "no-recipients", "error", "An enabled event that needs recipients has none."),
-        Rule("R011", "duplicate-recipient", "warning", "The same recipient listed twice for one event."),
+        Rule("R004", "username-without-password", "error", "`smtp.username` is set but `smtp.password` is not.", SMTP_SCOPE),
+        Rule("R005", "password-without-username", "error", "`smtp.password` is set but `smtp.username` is not.", SMTP_SCOPE),
+        Rule("R006", "domain-without-username", "error", "`smtp.domain` is set but `smtp.username` is not.", SMTP_SCOPE),
+        Rule("R007", "secure-on-port-25", "warning",
+             "`secure: true` on port 25: relays rarely offer STARTTLS (use 587 or 465).", SMTP_SCOPE),
+        Rule("R008", "plaintext-on-465", "error", "`secure: false` on port 465, which speaks TLS from the first byte.", SMTP_SCOPE),
+        Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS.", SMTP_SCOPE),
+        Rule("R010", "no-recipients", "error", "An enabled event that needs recipients has none.", EVENTS_SCOPE),
+        Rule("R011", "duplicate-recipient", "warning", "The same recipient listed twice for one event.", EVENTS_SCOPE),
         Rule("R012", "implicit-anonymous", "warning",
-             "An organization's own SMTP server without a username and without `anonymous: true`."),
-        Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once."),
+             "An organization's own SMTP server without a username and without `anonymous: true`.", SMTP_SCOPE),
+        Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once.", SMTP_SCOPE),
     ]
 }
 
@@ -152,6 +157,8 @@ def _credentials_in_clear(ctx: Context) -> Iterator[Finding]:
 def _no_recipients(ctx: Context) -> Iterator[Finding]:
     # Report where this file touches the event; inherited recipients count.
     for event, own in ctx.data.get("notifications", {}).items():
+        if own.get("recipients") or own.get("enabled") is False:
+            continue  # this file's own keys win: nothing to look up below it
         settings = ctx.effective_at(("notifications", event)) or {}
         if "recipients" not in settings or not settings.get("enabled") or settings["recipients"]:
             continue  # events without a recipients list go to the user who asked
@@ -184,7 +191,17 @@ def _anonymous_with_username(ctx: Context) -> Iterator[Finding]:
         yield Finding(SMTP + ("anonymous",), "`anonymous: true` contradicts `username`: remove one", True)
 
 
+def _has(data: Mapping[str, Any], path: DataPath) -> bool:
+    for part in path:
+        if not isinstance(data, Mapping) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
 def run_checks(ctx: Context) -> Iterator[tuple[Rule, Finding]]:
     for rule_id, fn in CHECKS.items():
-        for finding in fn(ctx):
-            yield RULES[rule_id], finding
+        rule = RULES[rule_id]
+        if _has(ctx.data, rule.scope):
+            for finding in fn(ctx):
+                yield rule, finding

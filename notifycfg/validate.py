@@ -79,7 +79,7 @@ def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _
         host_path = root / "host.yaml"
         outcome = checked.get(host_path)
         if outcome is None and host_path.is_file():
-            outcome = _Checked(Target(host_path, host_path.as_posix(), "host"))
+            outcome = _Checked(Target(host_path, host_path.as_posix(), "host", root))
         hosts[root] = outcome
     outcome = hosts[root]
     return outcome.document if outcome is not None and outcome.valid else None
