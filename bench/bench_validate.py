@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from pathlib import Path
 
 from common import WORK, Figure, timed
 from gen import generate

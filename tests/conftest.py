@@ -53,3 +53,4 @@ def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, 
         [sys.executable, "-m", "notifycfg", *args],
         cwd=cwd, env=env, input=input, capture_output=True, text=True, timeout=120,
     )
+pytest_plugins = ["pytester"]

@@ -1,0 +1,212 @@
+"""Lifecycle: start the SMTP server (and the HTTP API) on an event loop, and
+return only once they accept connections.
+
+`AsyncHarness` runs on the caller's loop; `Harness` owns a loop in a thread,
+for synchronous tests and tools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smtp_harness.faults import Fault, parse_fault
+from smtp_harness.store import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES, Message, MessageStore
+
+
+@dataclass
+class HarnessConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    tls: str = "off"  # off | starttls | implicit
+    users: dict[str, str] = field(default_factory=dict)
+    auth_required: bool = False
+    require_tls: bool = False
+    certfile: str | None = None
+    keyfile: str | None = None
+    http: bool = True
+    http_host: str | None = None  # defaults to `host`
+    http_port: int = 0
+    maildir: str | None = None
+    faults: list[Fault | str | dict[str, Any]] = field(default_factory=list)
+    size_limit: int = 10 * 1024 * 1024
+    idle_timeout: float = 60.0
+    max_messages: int = DEFAULT_MAX_MESSAGES
+    max_bytes: int = DEFAULT_MAX_BYTES
+    on_full: str = "reject"
+
+    def check(self) -> None:
+        from smtp_harness.smtp import TLS_MODES
+
+        if self.tls not in TLS_MODES:
+            raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}")
+        if self.require_tls and self.tls != "starttls":
+            raise ValueError("require_tls applies to tls='starttls' (implicit TLS is always encrypted)")
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("certfile and keyfile go together")
+        if self.auth_required and not self.users:
+            raise ValueError("auth_required needs at least one user")
+
+
+class AsyncHarness:
+    """`async with AsyncHarness(tls="starttls") as h:` on the running loop."""
+
+    def __init__(self, config: HarnessConfig | None = None, **options: Any) -> None:
+        self.config = config or HarnessConfig(**options)
+        self.config.check()
+        self.faults: list[Fault] = [f if isinstance(f, Fault) else parse_fault(f) for f in self.config.faults]
+        self.store = MessageStore(self.config.max_messages, self.config.max_bytes, self.config.on_full)
+        self.ca_path: Path | None = None
+        self.host = self.config.host
+        self.port = 0
+        self.http_host = self.config.http_host or self.config.host
+        self.http_port = 0
+        self._servers: list[Any] = []
+        self._handler: Any = None
+        self._http_runner: Any = None
+
+    @property
+    def http_url(self) -> str | None:
+        return f"http://{_hostport(self.http_host, self.http_port)}" if self.config.http else None
+
+    async def start(self) -> AsyncHarness:
+        from smtp_harness import smtp, tls
+        from smtp_harness.maildir import Maildir
+
+        cfg = self.config
+        server_tls = None
+        if cfg.tls != "off":
+            server_tls = tls.from_files(cfg.certfile, cfg.keyfile) if cfg.certfile else tls.throwaway()
+            self.ca_path = server_tls.ca_path
+        settings = smtp.SMTPSettings(cfg.tls, dict(cfg.users), cfg.auth_required, cfg.require_tls,
+                                     cfg.size_limit, cfg.idle_timeout)
+        handler = smtp.CaptureHandler(self.store, self.faults, cfg.tls == "implicit",
+                                      Maildir(cfg.maildir) if cfg.maildir else None, offer_auth=bool(cfg.users))
+        self._handler = handler
+        context = server_tls.context if server_tls else None
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            smtp.smtp_factory(settings, handler, context), cfg.host, cfg.port,
+            ssl=context if cfg.tls == "implicit" else None, reuse_address=True,
+        )
+        self._servers.append(server)
+        self.port = server.sockets[0].getsockname()[1]
+        if cfg.http:
+            from smtp_harness.http_api import start_http
+
+            self._http_runner, self.http_port = await start_http(self, self.http_host, cfg.http_port)
+        return self
+
+    async def stop(self) -> None:
+        for server in self._servers:
+            server.close()
+        if self._handler is not None:
+            self._handler.close_all()
+        if self._http_runner is not None:
+            await self._http_runner.cleanup()
+            self._http_runner = None
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+
+    async def __aenter__(self) -> AsyncHarness:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # The test-facing surface, shared with Harness.
+    def messages(self, **filters: str | None) -> list[Message]:
+        return self.store.messages(**filters)
+
+    async def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
+        return await self.store.wait_for_async(count, timeout, **filters)
+
+    def add_fault(self, fault: Fault | str | dict[str, Any]) -> Fault:
+        parsed = fault if isinstance(fault, Fault) else parse_fault(fault)
+        self.faults.append(parsed)
+        return parsed
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+
+async def _cancel_others() -> None:
+    """Let closed connections' tasks finish instead of dying pending with the loop."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Harness:
+    """A harness on its own loop in a daemon thread: `with Harness(...) as h:`."""
+
+    def __init__(self, config: HarnessConfig | None = None, **options: Any) -> None:
+        self._inner = AsyncHarness(config, **options)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-harness", daemon=True)
+
+    def start(self) -> Harness:
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._inner.start(), self._loop).result(timeout=60)
+        except BaseException:
+            self._shutdown_loop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._inner.stop(), self._loop).result(timeout=30)
+            self._shutdown_loop()
+
+    def _shutdown_loop(self) -> None:
+        asyncio.run_coroutine_threadsafe(_cancel_others(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> Harness:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def config(self) -> HarnessConfig:
+        return self._inner.config
+
+    @property
+    def store(self) -> MessageStore:
+        return self._inner.store
+
+    host = property(lambda self: self._inner.host)
+    port = property(lambda self: self._inner.port)
+    http_port = property(lambda self: self._inner.http_port)
+    http_url = property(lambda self: self._inner.http_url)
+    ca_path = property(lambda self: self._inner.ca_path)
+    faults = property(lambda self: self._inner.faults)
+
+    def messages(self, **filters: str | None) -> list[Message]:
+        return self.store.messages(**filters)
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
+        return self.store.wait_for(count, timeout, **filters)
+
+    def add_fault(self, fault: Fault | str | dict[str, Any]) -> Fault:
+        # Faults are read on the server's loop; list.append is atomic under the GIL.
+        return self._inner.add_fault(fault)
+
+    def clear_faults(self) -> None:
+        self._inner.clear_faults()
+
+    def clear(self) -> int:
+        return self.store.clear()

@@ -1,0 +1,47 @@
+"""pytest plugin (entry point `pytest11`): the `smtp_harness` fixture.
+
+    def test_signup(smtp_harness):
+        send_mail(host=smtp_harness.host, port=smtp_harness.port)
+        (msg,) = smtp_harness.wait_for(rcpt="new@example.com")
+
+    @pytest.mark.smtp_harness(tls="starttls", users={"app": "pw"}, faults=["rcpt=550,rcpt=^bounce@"])
+    def test_bounce(smtp_harness): ...
+
+`smtp_harness_factory(**options)` starts more harnesses (each stopped after the test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "smtp_harness(**options): options for the smtp_harness fixture (tls, users, faults, ...)"
+    )
+
+
+@pytest.fixture
+def smtp_harness_factory() -> Iterator[Callable[..., Any]]:
+    from smtp_harness.harness import Harness
+
+    started: list[Harness] = []
+
+    def start(**options: Any) -> Harness:
+        harness = Harness(**options).start()
+        started.append(harness)
+        return harness
+
+    yield start
+    for harness in started:
+        harness.stop()
+
+
+@pytest.fixture
+def smtp_harness(request: pytest.FixtureRequest, smtp_harness_factory: Callable[..., Any]) -> Any:
+    marker = request.node.get_closest_marker("smtp_harness")
+    options = dict(marker.kwargs) if marker else {}
+    return smtp_harness_factory(**options)

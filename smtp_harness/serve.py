@@ -1,0 +1,48 @@
+"""Run a harness until SIGINT/SIGTERM, announcing readiness on stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import TextIO
+
+from smtp_harness.harness import AsyncHarness, HarnessConfig, _hostport
+
+
+class ServeError(Exception):
+    """The harness could not start (port in use, unreadable certificate...)."""
+
+
+async def _serve(config: HarnessConfig, out: TextIO, err: TextIO) -> None:
+    harness = AsyncHarness(config)
+    try:
+        await harness.start()
+    except OSError as exc:
+        await harness.stop()
+        raise ServeError(f"cannot listen on {config.host}: {exc.strerror or exc}") from None
+    except Exception as exc:  # ssl.SSLError and friends from the user's cert files
+        await harness.stop()
+        raise ServeError(f"cannot start: {exc}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    http = _hostport(harness.http_host, harness.http_port) if config.http else "off"
+    print(f"ready smtp={_hostport(harness.host, harness.port)} http={http}", file=out, flush=True)
+    if harness.ca_path:
+        print(f"ca={harness.ca_path}", file=err, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        # Every acknowledged message is already stored (and, with a maildir,
+        # on disk): closing the listeners is all that is left.
+        await harness.stop()
+        stats = harness.store.stats()
+        print(f"stopped: {stats['total']} message(s) captured, {stats['rejected']} refused, "
+              f"{stats['evicted']} evicted", file=err, flush=True)
+
+
+def run(config: HarnessConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    config.check()
+    asyncio.run(_serve(config, out, err))

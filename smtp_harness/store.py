@@ -1,0 +1,220 @@
+"""Captured messages: envelope, raw bytes, parsed parts; mailboxes; waiting.
+
+Memory policy (documented in README): at most `max_messages` messages and
+`max_bytes` of raw data. When full, `on_full="reject"` (default) refuses the
+next message with `452 4.3.1` (the sender sees a temporary failure, nothing
+is lost silently); `on_full="evict"` drops the oldest messages and counts
+them in `stats()["evicted"]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from functools import cached_property
+from typing import Any
+
+DEFAULT_MAX_MESSAGES = 50_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+class StoreFull(Exception):
+    """The store is full and its policy is to refuse."""
+
+
+@dataclass(eq=False)
+class Message:
+    id: str
+    mail_from: str
+    rcpt_to: tuple[str, ...]
+    raw: bytes = field(repr=False)
+    tls: bool
+    tls_version: str | None
+    auth_user: str | None
+    peer: str
+    received_at: float
+
+    @cached_property
+    def parsed(self) -> EmailMessage:
+        # Parsing happens on first read, not while the sender waits for 250.
+        return BytesParser(policy=policy.default).parsebytes(self.raw)
+
+    def header(self, name: str) -> str | None:
+        try:
+            value = self.parsed.get(name)
+        except Exception:  # a malformed header is still shown raw
+            return None
+        return None if value is None else str(value)
+
+    @property
+    def subject(self) -> str | None:
+        return self.header("Subject")
+
+    @property
+    def headers(self) -> list[list[str]]:
+        out = []
+        for name, value in self.parsed.raw_items():
+            out.append([name, str(value)])
+        return out
+
+    def _body(self, subtype: str) -> str | None:
+        try:
+            part = self.parsed.get_body(preferencelist=(subtype,))
+            return None if part is None else part.get_content()
+        except Exception:
+            return None
+
+    @property
+    def text(self) -> str | None:
+        return self._body("plain")
+
+    @property
+    def html(self) -> str | None:
+        return self._body("html")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "mail_from": self.mail_from,
+            "rcpt_to": list(self.rcpt_to),
+            "subject": self.subject,
+            "tls": self.tls,
+            "tls_version": self.tls_version,
+            "auth_user": self.auth_user,
+            "peer": self.peer,
+            "received_at": datetime.fromtimestamp(self.received_at, UTC).isoformat(),
+            "size": len(self.raw),
+        }
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "headers": self.headers,
+            "text": self.text,
+            "html": self.html,
+            "raw": self.raw.decode("utf-8", errors="replace"),
+        }
+
+
+def _matches(message: Message, rcpt: str | None, mail_from: str | None, auth_user: str | None, subject: str | None) -> bool:
+    if rcpt is not None and rcpt.lower() not in (r.lower() for r in message.rcpt_to):
+        return False
+    if mail_from is not None and message.mail_from.lower() != mail_from.lower():
+        return False
+    if auth_user is not None and message.auth_user != auth_user:
+        return False
+    return subject is None or subject in (message.subject or "")
+
+
+class MessageStore:
+    """Thread-safe: the server adds on its event loop, tests read from anywhere."""
+
+    def __init__(self, max_messages: int = DEFAULT_MAX_MESSAGES, max_bytes: int = DEFAULT_MAX_BYTES,
+                 on_full: str = "reject") -> None:
+        if on_full not in ("reject", "evict"):
+            raise ValueError("on_full must be 'reject' or 'evict'")
+        self.max_messages, self.max_bytes, self.on_full = max_messages, max_bytes, on_full
+        self._messages: dict[str, Message] = {}
+        self._bytes = 0
+        self._next = 1
+        self._pending = 0  # reserved, not yet added (being persisted)
+        self._pending_bytes = 0
+        self.evicted = 0
+        self.rejected = 0
+        self._changed = threading.Condition()
+
+    def reserve(self, size: int) -> str:
+        """An id for a message of `size` bytes about to be stored; StoreFull to refuse it."""
+        with self._changed:
+            if self._full(size):
+                if self.on_full == "reject" or size > self.max_bytes:
+                    self.rejected += 1
+                    raise StoreFull
+                while self._messages and self._full(size):
+                    oldest = next(iter(self._messages))
+                    self._bytes -= len(self._messages.pop(oldest).raw)
+                    self.evicted += 1
+            ident = str(self._next)
+            self._next += 1
+            self._pending += 1
+            self._pending_bytes += size
+            return ident
+
+    def _full(self, size: int) -> bool:
+        count = len(self._messages) + self._pending + 1
+        return count > self.max_messages or self._bytes + self._pending_bytes + size > self.max_bytes
+
+    def release(self, size: int) -> None:
+        """Give back a reservation whose message was not stored."""
+        with self._changed:
+            self._pending -= 1
+            self._pending_bytes -= size
+
+    def add(self, message: Message) -> None:
+        with self._changed:
+            self._pending -= 1
+            self._pending_bytes -= len(message.raw)
+            self._messages[message.id] = message
+            self._bytes += len(message.raw)
+            self._changed.notify_all()
+
+    def messages(self, rcpt: str | None = None, mail_from: str | None = None, auth_user: str | None = None,
+                 subject: str | None = None) -> list[Message]:
+        """Messages in arrival order; filters select a mailbox (recipient, sender or AUTH user)."""
+        with self._changed:
+            current = list(self._messages.values())
+        return [m for m in current if _matches(m, rcpt, mail_from, auth_user, subject)]
+
+    def get(self, ident: str) -> Message | None:
+        with self._changed:
+            return self._messages.get(ident)
+
+    def clear(self) -> int:
+        with self._changed:
+            count = len(self._messages)
+            self._messages.clear()
+            self._bytes = 0
+            return count
+
+    def stats(self) -> dict[str, int]:
+        with self._changed:
+            return {"total": len(self._messages), "bytes": self._bytes, "evicted": self.evicted,
+                    "rejected": self.rejected, "max_messages": self.max_messages, "max_bytes": self.max_bytes}
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
+        """Block until at least `count` messages match; TimeoutError says what was seen."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [m for m in self._messages.values() if _matches(m, **_filters(filters))]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{len(found)} of {count} message(s) matching {filters} after {timeout}s")
+                self._changed.wait(left)
+
+    async def wait_for_async(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages(**_filters(filters))
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{len(found)} of {count} message(s) matching {filters} after {timeout}s")
+            await asyncio.sleep(0.02)
+
+
+def _filters(filters: dict[str, Any]) -> dict[str, Any]:
+    allowed = ("rcpt", "mail_from", "auth_user", "subject")
+    unknown = set(filters) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown filters: {', '.join(sorted(unknown))}")
+    return {k: filters.get(k) for k in allowed}
+

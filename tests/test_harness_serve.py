@@ -1,0 +1,141 @@
+"""`notifycfg harness serve` as a process: readiness, signals, maildir durability, the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+SERVE = [sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0", "--http-port", "0"]
+
+
+def start(*args: str) -> tuple[subprocess.Popen, str, int, str]:
+    proc = subprocess.Popen([*SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    assert line.startswith("ready smtp="), (line, proc.stderr.read() if proc.poll() is not None else "")
+    fields = dict(part.split("=", 1) for part in line.split()[1:])
+    host, port = fields["smtp"].rsplit(":", 1)
+    return proc, host, int(port), fields["http"]
+
+
+def test_ready_line_api_and_clean_sigint():
+    proc, host, port, http = start()
+    try:
+        with smtplib.SMTP(host, port, timeout=10) as smtp:
+            smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: via serve\r\n\r\nhi\r\n")
+        with urllib.request.urlopen(f"http://{http}/api/messages", timeout=10) as response:
+            body = json.loads(response.read())
+        assert body["total"] == 1 and body["messages"][0]["subject"] == "via serve"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err and "1 message(s) captured" in err
+
+
+def test_sigterm_under_load_loses_no_acknowledged_message(tmp_path):
+    maildir = tmp_path / "mail"
+    proc, host, port, _ = start("--tls", "starttls", "--auth", "app:pw", "--maildir", str(maildir))
+    ca = None
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def sender(worker: int) -> None:
+        import ssl
+
+        context = ssl.create_default_context(cafile=ca)
+        try:
+            with smtplib.SMTP(host, port, timeout=10) as smtp:
+                smtp.starttls(context=context)
+                smtp.login("app", "pw")
+                for i in range(10_000):
+                    if stop.is_set():
+                        return
+                    ident = f"w{worker}-m{i}"
+                    smtp.sendmail("a@example.com", ["b@example.com"], f"Subject: {ident}\r\n\r\nbody\r\n".encode())
+                    with lock:
+                        acknowledged.append(ident)
+        except (smtplib.SMTPException, OSError):
+            return  # the server went away mid-conversation: only acknowledged messages count
+
+    ca = _read_ca(proc)
+    threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    while len(acknowledged) < 60:
+        threading.Event().wait(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    stored = {_subject(p) for p in (maildir / "new").iterdir()}
+    assert proc.returncode == 0
+    assert set(acknowledged) <= stored, set(acknowledged) - stored
+    assert list((maildir / "tmp").iterdir()) == []
+
+
+def _read_ca(proc: subprocess.Popen) -> str:
+    line = proc.stderr.readline().strip()
+    assert line.startswith("ca="), line
+    return line[3:]
+
+
+def _subject(path: Path) -> str:
+    for line in path.read_bytes().split(b"\r\n"):
+        if line.startswith(b"Subject: "):
+            return line[9:].decode()
+    raise AssertionError(f"no subject in {path}")
+
+
+def test_port_in_use_is_a_clear_usage_error():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([*SERVE[:-4], "--smtp-port", str(port), "--http-port", "0"],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [["--fault", "rcpt=999"], ["--auth", "nopassword"], ["--tls", "maybe"],
+                                  ["--require-tls"], ["--smtp-port", "70000"]])
+def test_bad_options_are_usage_errors(args):
+    done = subprocess.run([*SERVE, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_pytest_fixture_from_a_test_file(pytester):
+    pytester.makepyfile(
+        """
+        import smtplib, ssl
+        import pytest
+
+        def test_plain(smtp_harness):
+            with smtplib.SMTP(smtp_harness.host, smtp_harness.port) as smtp:
+                smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: x\\r\\n\\r\\ny\\r\\n")
+            assert smtp_harness.wait_for(rcpt="b@example.com")[0].subject == "x"
+
+        @pytest.mark.smtp_harness(tls="starttls", users={"u": "p"}, faults=["rcpt=550,rcpt=^bounce@"])
+        def test_configured(smtp_harness):
+            with smtplib.SMTP(smtp_harness.host, smtp_harness.port) as smtp:
+                smtp.starttls(context=ssl.create_default_context(cafile=str(smtp_harness.ca_path)))
+                smtp.login("u", "p")
+                with pytest.raises(smtplib.SMTPRecipientsRefused):
+                    smtp.sendmail("a@example.com", ["bounce@example.com"], b"x")
+
+        def test_two_at_once(smtp_harness_factory):
+            a, b = smtp_harness_factory(), smtp_harness_factory(tls="implicit")
+            assert a.port != b.port and b.ca_path is not None
+        """
+    )
+    result = pytester.runpytest_subprocess()  # found through the pytest11 entry point, as after pip install
+    result.assert_outcomes(passed=3)
