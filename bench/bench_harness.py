@@ -1,0 +1,94 @@
+"""Harness throughput vs a bare aiosmtpd sink vs Postfix's C smtp-sink, loaded by smtp-source.
+
+Each server runs in its own process; smtp-source sends N messages over S
+concurrent sessions (a new connection per message, like most application
+mailers). For the harness, messages captured must equal messages sent.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+from common import BENCH
+from postfix_tools import tools
+
+MESSAGES = 10_000
+SESSIONS = (1, 10, 50)
+
+
+def _start(argv: list[str]) -> tuple[subprocess.Popen, int, str]:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline().split()
+    fields = dict(part.split("=", 1) for part in line[1:])
+    return proc, int(fields["smtp"].rsplit(":", 1)[1]), fields.get("http", "off")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _c_sink() -> tuple[subprocess.Popen, int, str]:
+    _, sink, env = tools()
+    port = _free_port()
+    proc = subprocess.Popen([str(sink), "-u", "nobody", f"127.0.0.1:{port}", "256"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, port, "off"
+
+
+SERVERS = {
+    "notifycfg harness": lambda: _start([sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0",
+                                         "--http-port", "0", "--idle-timeout", "30"]),
+    "bare aiosmtpd sink": lambda: _start([sys.executable, str(BENCH / "sink.py")]),
+    "postfix smtp-sink (C)": _c_sink,
+}
+
+
+def _load(port: int, sessions: int, messages: int) -> float:
+    source, _, env = tools()
+    started = time.perf_counter()
+    subprocess.run([str(source), "-s", str(sessions), "-m", str(messages), "-l", "1000", "-f", "load@example.com",
+                    "-t", "sink@example.com", f"127.0.0.1:{port}"], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    return time.perf_counter() - started
+
+
+def run(quick: bool = False, runs: int = 3) -> dict:
+    messages = 2_000 if quick else MESSAGES
+    results: dict = {"messages": messages, "rates": {}, "captured": {}}
+    for sessions in SESSIONS:
+        rates: dict[str, list[float]] = {name: [] for name in SERVERS}
+        for _ in range(runs):
+            for name, start in SERVERS.items():  # interleaved: drift hits every server alike
+                proc, port, http = start()
+                try:
+                    elapsed = _load(port, sessions, messages)
+                    rates[name].append(messages / elapsed)
+                    if http != "off":
+                        with urllib.request.urlopen(f"http://{http}/api/stats", timeout=30) as response:
+                            results["captured"].setdefault(str(sessions), []).append(json.loads(response.read())["total"])
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=30)
+        results["rates"][str(sessions)] = {
+            name: {"median": statistics.median(v), "min": min(v), "max": max(v)} for name, v in rates.items()
+        }
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(quick="--quick" in sys.argv, runs=1 if "--quick" in sys.argv else 3), indent=2))
