@@ -1,8 +1,8 @@
 """Harness throughput vs a bare aiosmtpd sink vs Postfix's C smtp-sink, loaded by smtp-source.
 
 Each server runs in its own process; smtp-source sends N messages over S
-concurrent sessions (a new connection per message, like most application
-mailers). For the harness, messages captured must equal messages sent.
+concurrent sessions: a new connection per message (as most application
+mailers send), and once with connections reused (`-d`). For the harness, messages captured must equal messages sent.
 """
 
 from __future__ import annotations
@@ -58,10 +58,11 @@ SERVERS = {
 }
 
 
-def _load(port: int, sessions: int, messages: int) -> float:
+def _load(port: int, sessions: int, messages: int, reuse: bool) -> float:
     source, _, env = tools()
     started = time.perf_counter()
-    subprocess.run([str(source), "-s", str(sessions), "-m", str(messages), "-l", "1000", "-f", "load@example.com",
+    keep = ["-d"] if reuse else []  # -d: many messages per connection
+    subprocess.run([str(source), *keep, "-s", str(sessions), "-m", str(messages), "-l", "1000", "-f", "load@example.com",
                     "-t", "sink@example.com", f"127.0.0.1:{port}"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     return time.perf_counter() - started
@@ -70,21 +71,22 @@ def _load(port: int, sessions: int, messages: int) -> float:
 def run(quick: bool = False, runs: int = 3) -> dict:
     messages = 2_000 if quick else MESSAGES
     results: dict = {"messages": messages, "rates": {}, "captured": {}}
-    for sessions in SESSIONS:
+    for sessions, reuse in [(s, False) for s in SESSIONS] + [(10, True)]:
+        label = f"{sessions}{' reused' if reuse else ''}"
         rates: dict[str, list[float]] = {name: [] for name in SERVERS}
         for _ in range(runs):
             for name, start in SERVERS.items():  # interleaved: drift hits every server alike
                 proc, port, http = start()
                 try:
-                    elapsed = _load(port, sessions, messages)
+                    elapsed = _load(port, sessions, messages, reuse)
                     rates[name].append(messages / elapsed)
                     if http != "off":
                         with urllib.request.urlopen(f"http://{http}/api/stats", timeout=30) as response:
-                            results["captured"].setdefault(str(sessions), []).append(json.loads(response.read())["total"])
+                            results["captured"].setdefault(label, []).append(json.loads(response.read())["total"])
                 finally:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(timeout=30)
-        results["rates"][str(sessions)] = {
+        results["rates"][label] = {
             name: {"median": statistics.median(v), "min": min(v), "max": max(v)} for name, v in rates.items()
         }
     return results

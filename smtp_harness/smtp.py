@@ -14,6 +14,7 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from smtp_harness import speedups
 from smtp_harness.faults import Fault
 from smtp_harness.maildir import Maildir
 from smtp_harness.store import Message, MessageStore, StoreFull
@@ -22,6 +23,7 @@ log = logging.getLogger("smtp_harness")
 # aiosmtpd itself sets the deprecated attribute on every AUTH; the warning is not ours to act on.
 warnings.filterwarnings("ignore", message="Session.login_data is deprecated", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
+speedups.install()
 TLS_MODES = ("off", "starttls", "implicit")
 DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024
 
