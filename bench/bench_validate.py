@@ -70,8 +70,10 @@ def run(quick: bool = False) -> dict:
             timed("libyaml parse (floor)", [sys.executable, "-c", FLOOR, str(env)], runs, {0}),
             timed("check-jsonschema", [cjs, "--schemafile", str(schema_file), *orgs], 1 if size >= 10_000 else 3, {0}),
         ]
-        if shutil.which("notifycfg") and _has_compile():
-            figures.append(timed("notifycfg compile", [*me, "compile", str(env), "-o", str(WORK / f"out-{size}")], runs, {0}))
+        if _has_compile():
+            figures.append(timed("notifycfg compile (json)", [*me, "compile", str(env), "--format", "json"], runs, {0}))
+            out = WORK / f"out-{size}"
+            figures.append(timed("notifycfg compile (files)", [*me, "compile", str(env), "-o", str(out)], runs, {0}))
         results["sizes"][size] = {f.name: {"times": f.times, "median": f.median, "peak_kib": f.peak_kib} for f in figures}
     env = WORK / "env-100"
     one = str(env / "orgs" / "org-00003.yaml")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -54,6 +55,101 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, verbose: bool) -> N
         raise UsageFailure(f"no such file or directory: {exc.args[0]}") from None
     click.echo(REPORTERS[fmt](result, strict=strict, verbose=verbose), nl=False)
     sys.exit(EXIT_OK if result.ok(strict) else EXIT_PROBLEMS)
+
+
+def _environment(path: str, what: str) -> Any:
+    """A valid environment, or the problems printed to stderr and exit (1 for compile, 2 otherwise)."""
+    from notifycfg.environment import EnvironmentError_, load_environment
+    from notifycfg.reporters import text
+
+    try:
+        env, result = load_environment(path)
+    except EnvironmentError_ as exc:
+        raise UsageFailure(str(exc)) from None
+    if env is None:
+        click.echo(text(result), err=True, nl=False)
+        click.echo(f"notifycfg: {path} is not valid: nothing to {what}", err=True)
+        sys.exit(EXIT_PROBLEMS if what == "compile" else EXIT_USAGE)
+    return env
+
+
+@main.command(name="compile")
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False), help="Output directory (replaced as a whole).")
+@click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["files", "json"]), default="files", show_default=True,
+              help="files: OUT/<org-id>.json + OUT/manifest.json; json: one object on stdout.")
+def compile_cmd(env_dir: str, out: str | None, orgs: tuple[str, ...], fmt: str) -> None:
+    """Write every organization's effective configuration.
+
+    OUT/<org-id>.json has the input's shape with every default filled in, plus
+    `mail_settings` ("host" or "custom"); OUT/manifest.json has a sha256 per
+    input and output. Same input, same bytes. Secrets stay references. OUT is
+    written to a temporary directory and moved into place: an invalid
+    environment (exit 1) or a failure leaves OUT as it was.
+    """
+    from notifycfg import compile_output
+
+    if fmt == "files" and not out:
+        raise UsageFailure("give -o OUT (or --format json to print instead)")
+    env = _environment(env_dir, "compile")
+    unknown = sorted(set(orgs) - set(env.orgs))
+    if unknown:
+        raise UsageFailure(f"no organization {', '.join(unknown)} in {env_dir}")
+    effective = env.all_effective(sorted(set(orgs)) if orgs else None)
+    if fmt == "json":
+        from notifycfg.canonical import CanonicalEncoder
+
+        click.echo(CanonicalEncoder().encode({org: e.document() for org, e in effective.items()}), nl=False)
+        return
+    files = compile_output.render(effective)
+    files[compile_output.MANIFEST] = compile_output.manifest(env, files)
+    try:
+        compile_output.write(Path(out), files)
+    except compile_output.OutputError as exc:
+        raise UsageFailure(str(exc)) from None
+    except OSError as exc:
+        raise UsageFailure(f"cannot write {out}: {exc.strerror}") from None
+
+
+@main.command()
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.argument("org", metavar="ORG")
+@click.argument("key", metavar="KEY")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(env_dir: str, org: str, key: str, fmt: str) -> None:
+    """The effective value(s) of KEY for ORG, and the file:line (or schema default) that set each.
+
+    KEY is dotted: `email.smtp.port`, or a prefix such as `email.from`.
+    """
+    from notifycfg import reporters
+    from notifycfg.environment import replaced
+    from notifycfg.explain import UnknownKey
+    from notifycfg.explain import explain as run_explain
+
+    env = _environment(env_dir, "explain")
+    if org not in env.orgs:
+        raise UsageFailure(f"no organization {org} in {env_dir}")
+    try:
+        items = run_explain(env.effective(org, track=True), key, replaced())
+    except UnknownKey as exc:
+        raise UsageFailure(str(exc)) from None
+    click.echo((reporters.explain_json if fmt == "json" else reporters.explain_text)(items), nl=False)
+
+
+@main.command()
+@click.argument("env_a", metavar="ENV_A")
+@click.argument("env_b", metavar="ENV_B")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(env_a: str, env_b: str, fmt: str) -> None:
+    """What differs in effective configuration, per organization. Exit 0 when equal, 1 when they differ."""
+    from notifycfg import reporters
+    from notifycfg.diff import diff as run_diff
+
+    a, b = _environment(env_a, "diff"), _environment(env_b, "diff")
+    result = run_diff(a.all_effective(), b.all_effective())
+    click.echo((reporters.diff_json if fmt == "json" else reporters.diff_text)(result, env_a, env_b), nl=False)
+    sys.exit(EXIT_OK if result.equal else EXIT_PROBLEMS)
 
 
 def run(entry: Callable[..., Any] = main) -> None:

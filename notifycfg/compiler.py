@@ -16,6 +16,7 @@ from typing import Any
 from notifycfg.problems import DataPath
 
 DEFAULT_LAYER = "schema default"
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,20 @@ class Origin:
 
 @dataclass(frozen=True)
 class Effective:
-    """One organization's effective settings and, per leaf, the layers that set it."""
+    """One organization's effective settings and, per leaf, the layers that set it.
+
+    `sources` is empty unless provenance was asked for (explain does; compile
+    does not need it).
+    """
 
     org: str
     data: dict[str, Any]
-    sources: dict[DataPath, tuple[Layer, ...]] = field(repr=False)
+    mail_settings: str  # "host": the host's SMTP server; "custom": the organization's own
+    sources: dict[DataPath, tuple[Layer, ...]] = field(repr=False, default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """What compile writes: the input's shape, every default filled in, plus two markers."""
+        return {**self.data, "org": self.org, "mail_settings": self.mail_settings}
 
     def origin(self, path: DataPath) -> Origin:
         layer = self.sources[path][-1]
@@ -60,16 +70,17 @@ class Effective:
 
 
 def merge(
-    layers: Sequence[Layer], replaced: frozenset[DataPath], track: bool = True
+    layers: Sequence[Layer], replaced: frozenset[DataPath], track: bool = True, beneath: Layer | None = None
 ) -> tuple[dict[str, Any], dict[DataPath, tuple[Layer, ...]]]:
     """Effective data and, for each leaf path, the layers that set it (lowest first).
 
-    `layers[0]` is the defaults layer: it stays beneath a replaced block.
-    Without `track`, no provenance is kept and unmerged subtrees are shared,
-    not copied (read-only use).
+    `beneath` (default `layers[0]`, the schema defaults) is all that stays
+    under a replaced block. Without `track`, no provenance is kept and
+    subtrees only one layer sets are shared, not copied (read-only use).
     """
     sources: dict[DataPath, tuple[Layer, ...]] | None = {} if track else None
-    data = _merge([(layer, layer.data) for layer in layers], (), replaced, layers[0], sources)
+    base = beneath or layers[0]
+    data = _merge([(layer, layer.data) for layer in layers], (), replaced, base, sources)
     return data, sources or {}
 
 
@@ -87,8 +98,9 @@ def _merge(
         sources[path] = tuple(layer for layer, _ in values)
         return list(top) if isinstance(top, list) else top
     mappings = [(layer, value) for layer, value in values if isinstance(value, dict)]
-    if path in replaced:
-        mappings = [(layer, value) for layer, value in mappings if layer is base or layer is top_layer]
+    if path in replaced and top_layer is not base:
+        under = _dig(base.data, path)
+        mappings = ([(base, under)] if isinstance(under, dict) else []) + [(top_layer, top)]
     if sources is None and len(mappings) == 1:
         return top
     out: dict[str, Any] = {}
@@ -98,18 +110,33 @@ def _merge(
     return out
 
 
-_MISSING = object()
+def _dig(data: Any, path: DataPath) -> Any:
+    for part in path:
+        data = data.get(part, _MISSING) if isinstance(data, dict) else _MISSING
+    return data
+
+
+def compile_org(
+    org: str, below: Sequence[Layer], own: Layer, replaced: frozenset[DataPath], track: bool = False,
+    beneath: Layer | None = None,
+) -> Effective:
+    """`below` is [defaults, host], or, untracked, [defaults+host merged] with `beneath` = defaults."""
+    data, sources = merge([*below, own], replaced, track, beneath)
+    custom = any(_has(own.data, path) for path in replaced)
+    return Effective(org, data, "custom" if custom else "host", sources)
+
+
+def _has(data: Mapping[str, Any], path: DataPath) -> bool:
+    for part in path:
+        if not isinstance(data, Mapping) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Any:
     """The effective value at `path` alone (no provenance): cheap enough for rules."""
-    values = []
-    for layer in layers:
-        value: Any = layer.data
-        for part in path:
-            value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
-        if value is not _MISSING:
-            values.append((layer, value))
+    values = [(layer, value) for layer in layers if (value := _dig(layer.data, path)) is not _MISSING]
     return _merge(values, path, replaced, layers[0], None) if values else None
 
 

@@ -9,6 +9,7 @@ tree only when a problem needs a line and column.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -244,6 +245,7 @@ class Document:
     kind: str
     data: dict[str, Any]
     text: str = field(repr=False)
+    sha256: str = ""  # of the file's bytes, for manifests
 
     @cached_property
     def _root(self) -> Node | None:
@@ -304,7 +306,7 @@ def load_document(file: str, kind: str, raw: bytes) -> Document:
         data = {}  # an empty file, or comments only: no settings
     if not isinstance(data, dict):
         raise LoadError("L006", f"the top level must be a mapping of keys, not {_kind_of(data)}")
-    return Document(file, kind, data, text)
+    return Document(file, kind, data, text, hashlib.sha256(raw).hexdigest())
 
 
 def _kind_of(value: Any) -> str:

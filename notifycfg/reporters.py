@@ -81,3 +81,46 @@ def junit(result: ValidationResult, strict: bool = False, verbose: bool = False)
 
 
 REPORTERS: dict[str, Callable[..., str]] = {"text": text, "json": as_json, "github": github, "junit": junit}
+
+
+def _show(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def explain_text(items: list) -> str:
+    lines = []
+    for item in items:
+        line = f"{item.path} = {_show(item.value)}    {item.origin}"
+        if item.overridden:
+            line += f" (overrides {', '.join(item.overridden)})"
+        lines.append(line)
+    notes = dict.fromkeys(item.note for item in items if item.note)
+    lines += [f"note: {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def explain_json(items: list) -> str:
+    body = [{"path": i.path, "value": i.value, "origin": i.origin, "overrides": list(i.overridden), "note": i.note}
+            for i in items]
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def diff_text(result, a: str, b: str) -> str:
+    if result.equal:
+        return ""
+    lines = [f"--- {a}", f"+++ {b}"]
+    lines += [f"+ {org}: only in {b}" for org in result.added]
+    lines += [f"- {org}: only in {a}" for org in result.removed]
+    for org, found in result.changed.items():
+        lines.append(f"~ {org}")
+        lines += [f"    {c.path}: {_show(c.old)} -> {_show(c.new)}" for c in found]
+    return "\n".join(lines) + "\n"
+
+
+def diff_json(result, a: str, b: str) -> str:
+    body = {
+        "equal": result.equal, "a": a, "b": b, "added": result.added, "removed": result.removed,
+        "changed": {org: [{"path": c.path, "old": c.old, "new": c.new} for c in found]
+                    for org, found in result.changed.items()},
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,72 @@
+"""An environment, validated and ready to compile: its host and organizations."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from notifycfg import compiler, schema
+from notifycfg.loader import Document
+from notifycfg.validate import ValidationResult, validate
+
+
+class EnvironmentError_(Exception):
+    """Not an environment directory (a usage error, exit 2)."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    root: Path
+    host: Document
+    orgs: dict[str, Document]  # org id -> document, sorted by id
+
+    def base_layers(self) -> list[compiler.Layer]:
+        return [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults()), _layer(self.host)]
+
+    def effective(self, org: str, track: bool = False) -> compiler.Effective:
+        return compiler.compile_org(org, self.base_layers(), _layer(self.orgs[org]), replaced(), track)
+
+    def all_effective(self, orgs: list[str] | None = None) -> dict[str, compiler.Effective]:
+        """Every organization, without provenance. The host is layered once, and what
+        an organization does not override is shared with it (and encoded once)."""
+        defaults, host = self.base_layers()
+        merged = compiler.Layer(host.name, compiler.merge([defaults, host], replaced(), track=False)[0])
+        chosen = orgs if orgs is not None else list(self.orgs)
+        return {org: compiler.compile_org(org, [merged], _layer(self.orgs[org]), replaced(), beneath=defaults)
+                for org in chosen}
+
+
+def replaced() -> frozenset:
+    return schema.marked_paths("x-notifycfg-merge")
+
+
+def _layer(doc: Document) -> compiler.Layer:
+    return compiler.Layer(doc.file, doc.data, lambda path: doc.locate(path)[0])
+
+
+def relative_name(doc: Document, root: Path) -> str:
+    """`host.yaml`, `orgs/acme.yaml`: the file relative to its environment."""
+    prefix = root.as_posix().rstrip("/") + "/"
+    if doc.file.startswith(prefix):  # discovery names files root/...: the common, cheap case
+        return doc.file[len(prefix):]
+    return Path(os.path.relpath(doc.file, root)).as_posix()
+
+
+def load_environment(path: str) -> tuple[Environment | None, ValidationResult]:
+    """Validate `path` as one environment; the Environment only when it has no errors."""
+    root = Path(path)
+    if not root.is_dir():
+        raise EnvironmentError_(f"not an environment directory: {path}")
+    result = validate([path])
+    if not result.ok():
+        return None, result
+    host = None
+    orgs: dict[str, Document] = {}
+    for doc in result.documents.values():
+        if doc.kind == "host":
+            host = doc
+        elif doc.kind == "org":
+            orgs[Path(doc.file).stem] = doc
+    assert host is not None  # a valid environment has one
+    return Environment(root, host, dict(sorted(orgs.items()))), result
