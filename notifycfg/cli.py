@@ -152,6 +152,116 @@ def diff(env_a: str, env_b: str, fmt: str) -> None:
     sys.exit(EXIT_OK if result.equal else EXIT_PROBLEMS)
 
 
+def _write_junit(path: str, content: str) -> None:
+    try:
+        Path(path).write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise UsageFailure(f"cannot write {path}: {exc.strerror}") from None
+
+
+@main.group()
+def flows() -> None:
+    """Notification flows (ENV_DIR/flows/*.yaml) checked end to end."""
+
+
+@flows.command(name="run")
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
+def flows_run(env_dir: str, junit: str | None) -> None:
+    """Send every flow's event through an in-process harness that mirrors each
+    organization's security, and check what arrives. Exit 1 on any failure."""
+    from notifycfg import flows as flow_runner
+    from notifycfg import reporters
+
+    env = _environment(env_dir, "run")
+    specs = flow_runner.flows_of(env, env.documents)
+    if not specs:
+        raise UsageFailure(f"no flows in {env_dir}/flows")
+    results = flow_runner.run(env, specs)
+    click.echo(reporters.flows_text(results), nl=False)
+    if junit:
+        _write_junit(junit, reporters.flows_junit(results))
+    sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_PROBLEMS)
+
+
+@main.command()
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write the flows' JUnit XML report here.")
+@click.option("--strict", is_flag=True, help="Warnings fail validation too.")
+def check(env_dir: str, junit: str | None, strict: bool) -> None:
+    """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
+    from notifycfg import compile_output, reporters
+    from notifycfg import flows as flow_runner
+    from notifycfg.environment import EnvironmentError_, load_environment
+
+    try:
+        env, result = load_environment(env_dir, strict=strict)
+    except EnvironmentError_ as exc:
+        raise UsageFailure(str(exc)) from None
+    click.echo(reporters.text(result, strict=strict), nl=False)
+    click.echo(f"validate: {reporters.summary(result, strict)}")
+    if env is None:
+        click.echo("check: failed (compile and flows skipped: the environment is not valid)")
+        sys.exit(EXIT_PROBLEMS)
+    files = compile_output.render(env.all_effective())
+    click.echo(f"compile: ok, {len(files)} organization(s)")
+    specs = flow_runner.flows_of(env, env.documents)
+    results = flow_runner.run(env, specs) if specs else []
+    click.echo(reporters.flows_text(results), nl=False)
+    if junit:
+        _write_junit(junit, reporters.flows_junit(results))
+    ok = all(r.passed for r in results)
+    click.echo(f"check: {'ok' if ok else 'failed'}")
+    sys.exit(EXIT_OK if ok else EXIT_PROBLEMS)
+
+
+def _server(value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter("expected HOST:PORT (IPv6 as [::1]:25)", param_hint="--server")
+    return host, int(port)
+
+
+@main.command(name="send-test")
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("--org", required=True, metavar="ID", help="The organization whose effective settings to use.")
+@click.option("--to", "to", required=True, metavar="ADDR", help="Recipient of the test email.")
+@click.option("--server", metavar="HOST:PORT", help="Connect here instead; security still follows the settings (465 = implicit TLS).")
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA (PEM) instead of the system's.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Seconds per network operation.")
+def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str | None, timeout: float) -> None:
+    """Send a test email with ORG's effective settings (the portal's "send a test email").
+
+    Secrets are resolved now, from the environment or files; a missing one is
+    an error naming the reference. Exit 0 sent, 1 refused or failed, 2 usage.
+    """
+    from notifycfg import events, mailer, messages
+    from notifycfg.formats import email_problem
+
+    problem = email_problem(to)
+    if problem:
+        raise UsageFailure(f"--to {to!r}: {problem}")
+    target = _server(server)
+    env = _environment(env_dir, "send")
+    if org not in env.orgs:
+        raise UsageFailure(f"no organization {org} in {env_dir}")
+    data = env.effective(org).data
+    transport = mailer.Transport.from_effective(data)
+    message = messages.build(events.test_email(org), data["email"]["from"], [to])
+    host, port = target or (transport.host, transport.port)
+    try:
+        sent = mailer.send(message, [to], transport, server=target, cafile=cafile, timeout=timeout)
+    except mailer.SendError as exc:
+        click.echo(f"notifycfg: send failed ({exc.kind}): {exc.message}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    how = ("implicit TLS" if transport.implicit_tls else "STARTTLS") if sent.tls else "no TLS"
+    who = f"as {sent.authenticated_as}" if sent.authenticated_as else "anonymously"
+    click.echo(f"sent to {to} via {host}:{port} ({how}, {who})")
+
+
 def run(entry: Callable[..., Any] = main) -> None:
     """Console-script entry: no traceback reaches a user, whatever happens."""
     try:

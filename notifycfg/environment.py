@@ -20,6 +20,7 @@ class Environment:
     root: Path
     host: Document
     orgs: dict[str, Document]  # org id -> document, sorted by id
+    documents: dict[str, Document]  # every file of the environment, flows included
 
     def base_layers(self) -> list[compiler.Layer]:
         return [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults()), _layer(self.host)]
@@ -53,13 +54,13 @@ def relative_name(doc: Document, root: Path) -> str:
     return Path(os.path.relpath(doc.file, root)).as_posix()
 
 
-def load_environment(path: str) -> tuple[Environment | None, ValidationResult]:
+def load_environment(path: str, strict: bool = False) -> tuple[Environment | None, ValidationResult]:
     """Validate `path` as one environment; the Environment only when it has no errors."""
     root = Path(path)
     if not root.is_dir():
         raise EnvironmentError_(f"not an environment directory: {path}")
     result = validate([path])
-    if not result.ok():
+    if not result.ok(strict):
         return None, result
     host = None
     orgs: dict[str, Document] = {}
@@ -69,4 +70,4 @@ def load_environment(path: str) -> tuple[Environment | None, ValidationResult]:
         elif doc.kind == "org":
             orgs[Path(doc.file).stem] = doc
     assert host is not None  # a valid environment has one
-    return Environment(root, host, dict(sorted(orgs.items()))), result
+    return Environment(root, host, dict(sorted(orgs.items())), result.documents), result

@@ -65,7 +65,18 @@ def header_text_problem(value: str) -> str | None:
     return None
 
 
+def regex_problem(value: str) -> str | None:
+    import re as regex
+
+    try:
+        regex.compile(value)
+    except regex.error as exc:
+        return f"is not a valid regular expression: {exc}"
+    return None
+
+
 FORMATS = {
+    "regex": regex_problem,
     "email": email_problem,
     "smtp-host": smtp_host_problem,
     "header-text": header_text_problem,

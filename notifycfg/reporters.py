@@ -124,3 +124,34 @@ def diff_json(result, a: str, b: str) -> str:
                     for org, found in result.changed.items()},
     }
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def flows_text(results: list) -> str:
+    lines = []
+    for r in results:
+        verdict = "PASS" if r.passed else "FAIL"
+        lines.append(f"{verdict} {r.flow.name} ({r.flow.org}, {r.flow.event}): {r.outcome}, "
+                     f"{r.messages} message(s), {r.seconds:.2f}s")
+        lines += [f"    - {failure}" for failure in r.failures]
+    passed = sum(r.passed for r in results)
+    lines.append(f"flows: {passed} passed, {len(results) - passed} failed")
+    return "\n".join(lines) + "\n"
+
+
+def flows_junit(results: list) -> str:
+    failures = sum(not r.passed for r in results)
+    total = sum(r.seconds for r in results)
+    cases = []
+    for r in results:
+        head = (f'    <testcase classname="notifycfg.flows.{escape(r.flow.org)}" name={quoteattr(r.flow.name)} '
+                f'file={quoteattr(r.flow.file)} time="{r.seconds:.3f}"')
+        if r.passed:
+            cases.append(head + " />")
+        else:
+            body = _xml_text("\n".join(r.failures))
+            cases.append(f"{head}>\n      <failure message={quoteattr(r.failures[0])}>{body}</failure>\n    </testcase>")
+    return "\n".join([
+        '<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>",
+        f'  <testsuite name="notifycfg flows" tests="{len(results)}" failures="{failures}" errors="0" time="{total:.3f}">',
+        *cases, "  </testsuite>", "</testsuites>",
+    ]) + "\n"

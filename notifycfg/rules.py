@@ -9,10 +9,12 @@ step).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifycfg.events import EVENTS, check_params
 from notifycfg.problems import DataPath, Severity
 
 
@@ -66,6 +68,9 @@ RULES: dict[str, Rule] = {
         Rule("R012", "implicit-anonymous", "warning",
              "An organization's own SMTP server without a username and without `anonymous: true`.", SMTP_SCOPE),
         Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once.", SMTP_SCOPE),
+        Rule("F001", "flow-unknown-org", "error", "A flow names an organization that has no `orgs/<org-id>.yaml`.", ("org",)),
+        Rule("F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).",
+             ("event",)),
     ]
 }
 
@@ -82,11 +87,13 @@ class Finding:
 class Context:
     """What a check may look at: the document and, on demand, effective values."""
 
-    def __init__(self, kind: str, data: Mapping[str, Any], effective_at: Callable[[DataPath], Any]) -> None:
+    def __init__(self, kind: str, data: Mapping[str, Any], effective_at: Callable[[DataPath], Any],
+                 org_ids: Callable[[], frozenset[str] | None] = lambda: None) -> None:
         self.kind = kind
         self.data = data
         # Layering costs more than every other check together: only pay when asked.
         self.effective_at = effective_at
+        self.org_ids = org_ids  # the environment's organizations, None when unknown
 
 
 Check = Callable[[Context], Iterator[Finding]]
@@ -189,6 +196,24 @@ def _anonymous_with_username(ctx: Context) -> Iterator[Finding]:
     smtp = _smtp(ctx)
     if smtp and smtp.get("anonymous") and "username" in smtp:
         yield Finding(SMTP + ("anonymous",), "`anonymous: true` contradicts `username`: remove one", True)
+
+
+@check("F001")
+def _flow_unknown_org(ctx: Context) -> Iterator[Finding]:
+    known = ctx.org_ids()
+    if ctx.kind == "flow" and known is not None and ctx.data["org"] not in known:
+        close = difflib.get_close_matches(ctx.data["org"], sorted(known), n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        yield Finding(("org",), f"no organization `{ctx.data['org']}` in this environment{hint}")
+
+
+@check("F002")
+def _flow_params(ctx: Context) -> Iterator[Finding]:
+    if ctx.kind != "flow":
+        return
+    event = EVENTS[ctx.data["event"]]
+    for message in check_params(event, ctx.data.get("params", {})):
+        yield Finding(("params",) if "params" in ctx.data else ("event",), message)
 
 
 def _has(data: Mapping[str, Any], path: DataPath) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,12 +100,20 @@ def _rule_problems(
     def effective_at(path: tuple) -> object:
         return compiler.merge_at(layers, _replaced(), path) if known else None
 
-    ctx = rules.Context(doc.kind, doc.data, effective_at)
+    ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: _org_ids(target.environment))
     out = []
     for rule, finding in rules.run_checks(ctx):
         line, column = doc.locate(finding.path, at_key=finding.at_key)
         out.append(Problem(doc.file, line, column, dotted(finding.path), rule.id, rule.severity, finding.message))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _org_ids(root: Path) -> frozenset[str] | None:
+    folder = root / "orgs"
+    if not folder.is_dir():
+        return None
+    return frozenset(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
 def _replaced() -> frozenset:

@@ -9,7 +9,7 @@ Independent of notifycfg: any project can use it.
 """
 
 from smtp_harness.faults import Fault, parse_fault
-from smtp_harness.harness import AsyncHarness, Harness, HarnessConfig
+from smtp_harness.harness import AsyncHarness, Harness, HarnessConfig, HarnessPool
 from smtp_harness.store import Message, MessageStore
 
-__all__ = ["AsyncHarness", "Fault", "Harness", "HarnessConfig", "Message", "MessageStore", "parse_fault"]
+__all__ = ["AsyncHarness", "Fault", "Harness", "HarnessConfig", "HarnessPool", "Message", "MessageStore", "parse_fault"]

@@ -146,33 +146,71 @@ def _hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+class _LoopThread:
+    """An event loop running in a daemon thread, for synchronous callers."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="smtp-harness", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Any, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self.run(_cancel_others(), timeout=30)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=30)
+        self.loop.close()
+
+
+class HarnessPool:
+    """Several harnesses on one loop thread (one per security profile, say)."""
+
+    def __init__(self) -> None:
+        self._loop = _LoopThread()
+        self.harnesses: list[AsyncHarness] = []
+
+    def start(self, config: HarnessConfig | None = None, **options: Any) -> AsyncHarness:
+        harness = AsyncHarness(config, **options)
+        self._loop.run(harness.start())
+        self.harnesses.append(harness)
+        return harness
+
+    def close(self) -> None:
+        for harness in self.harnesses:
+            self._loop.run(harness.stop(), timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> HarnessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class Harness:
     """A harness on its own loop in a daemon thread: `with Harness(...) as h:`."""
 
     def __init__(self, config: HarnessConfig | None = None, **options: Any) -> None:
         self._inner = AsyncHarness(config, **options)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-harness", daemon=True)
+        self._loop: _LoopThread | None = None
 
     def start(self) -> Harness:
-        self._thread.start()
+        self._loop = _LoopThread()
         try:
-            asyncio.run_coroutine_threadsafe(self._inner.start(), self._loop).result(timeout=60)
+            self._loop.run(self._inner.start())
         except BaseException:
-            self._shutdown_loop()
+            self._loop.close()
             raise
         return self
 
     def stop(self) -> None:
-        if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self._inner.stop(), self._loop).result(timeout=30)
-            self._shutdown_loop()
-
-    def _shutdown_loop(self) -> None:
-        asyncio.run_coroutine_threadsafe(_cancel_others(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
+        if self._loop is not None:
+            self._loop.run(self._inner.stop(), timeout=30)
+            self._loop.close()
+            self._loop = None
 
     def __enter__(self) -> Harness:
         return self.start()

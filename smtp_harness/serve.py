@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from typing import TextIO
@@ -43,6 +44,25 @@ async def _serve(config: HarnessConfig, out: TextIO, err: TextIO) -> None:
               f"{stats['evicted']} evicted", file=err, flush=True)
 
 
+class _OneLine(logging.Formatter):
+    """Log lines without tracebacks: a misbehaving client is news, not a crash."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return super().format(record)
+
+
+def _logging(err: TextIO) -> None:
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(_OneLine("smtp_harness: %(levelname)s %(message)s"))
+    for name in ("mail.log", "smtp_harness"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+
+
 def run(config: HarnessConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
     config.check()
+    _logging(err)
     asyncio.run(_serve(config, out, err))

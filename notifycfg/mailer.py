@@ -1,0 +1,169 @@
+"""Effective settings -> an SMTP session with the promised security, or a clear refusal.
+
+- `secure: true` on port 465: implicit TLS; on any other port: STARTTLS, and
+  a server that does not offer it is refused (never a plaintext fallback).
+- Certificates are verified against the system CAs or a given CA file.
+- AUTH when a username is set (`DOMAIN\\username` with an SMTP domain).
+- Every failure is a SendError with a failure class and one line of text;
+  neither carries a secret.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from notifycfg import secrets
+
+IMPLICIT_TLS_PORT = 465
+FAILURE_CLASSES = ("config", "secret", "connection", "tls", "certificate", "auth", "recipient", "temporary", "permanent")
+
+
+class SendError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        assert kind in FAILURE_CLASSES, kind
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Transport:
+    host: str
+    port: int
+    secure: bool
+    username: str | None
+    password: Mapping[str, str] | None  # a reference, resolved at send time
+    domain: str | None
+
+    @classmethod
+    def from_effective(cls, data: Mapping[str, Any]) -> Transport:
+        smtp = data["email"]["smtp"]
+        return cls(smtp["host"], smtp["port"], smtp.get("secure", True), smtp.get("username"),
+                   smtp.get("password"), smtp.get("domain"))
+
+    @property
+    def implicit_tls(self) -> bool:
+        return self.secure and self.port == IMPLICIT_TLS_PORT
+
+    @property
+    def login(self) -> str | None:
+        if self.username is None:
+            return None
+        return f"{self.domain}\\{self.username}" if self.domain else self.username
+
+
+@dataclass(frozen=True)
+class Sent:
+    tls: bool
+    authenticated_as: str | None
+    refused: dict[str, tuple[int, str]]
+
+
+def tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=cafile)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def send(
+    message: EmailMessage,
+    recipients: list[str],
+    transport: Transport,
+    *,
+    server: tuple[str, int] | None = None,
+    cafile: str | None = None,
+    timeout: float = 30.0,
+    resolve: Callable[[Mapping[str, str]], str] = secrets.resolve,
+) -> Sent:
+    """Send `message` to `recipients`; `server` only changes where to connect."""
+    host, port = server or (transport.host, transport.port)
+    password = _password(transport, resolve)
+    try:
+        with _connect(transport, host, port, cafile, timeout) as session:
+            tls = transport.secure
+            if transport.login is not None:
+                _authenticate(session, transport.login, password or "")
+            refused = session.send_message(message, to_addrs=recipients)
+            return Sent(tls, transport.login, {k: (v[0], _text(v[1])) for k, v in refused.items()})
+    except SendError:
+        raise
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()))
+        raise _by_code(code, "recipient", f"every recipient was refused: {code} {_text(reply)}") from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise _by_code(exc.smtp_code, None, f"sender refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+    except smtplib.SMTPDataError as exc:
+        raise _by_code(exc.smtp_code, None, f"message refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+    except smtplib.SMTPServerDisconnected:
+        raise SendError("connection", f"{host}:{port} closed the connection") from None
+    except smtplib.SMTPResponseException as exc:
+        raise _by_code(exc.smtp_code, None, f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+    except smtplib.SMTPException as exc:
+        raise SendError("connection", f"SMTP error talking to {host}:{port}: {type(exc).__name__}") from None
+    except ssl.SSLCertVerificationError as exc:
+        raise SendError("certificate", f"certificate of {host} not trusted: {exc.verify_message}") from None
+    except ssl.SSLError as exc:
+        raise SendError("tls", f"TLS failure with {host}:{port}: {exc.reason or exc.__class__.__name__}") from None
+    except ConnectionRefusedError:
+        raise SendError("connection", f"connection refused by {host}:{port}") from None
+    except socket.gaierror:
+        raise SendError("connection", f"cannot resolve {host}") from None
+    except TimeoutError:
+        raise SendError("connection", f"timed out talking to {host}:{port} after {timeout:g}s") from None
+    except OSError as exc:
+        raise SendError("connection", f"cannot reach {host}:{port}: {exc.strerror or type(exc).__name__}") from None
+
+
+def _password(transport: Transport, resolve: Callable[[Mapping[str, str]], str]) -> str | None:
+    if transport.login is None:
+        return None
+    if transport.password is None:
+        raise SendError("config", "a username is set but no password reference")
+    try:
+        return resolve(transport.password)
+    except secrets.SecretError as exc:
+        raise SendError("secret", str(exc)) from None
+
+
+def _connect(transport: Transport, host: str, port: int, cafile: str | None, timeout: float) -> smtplib.SMTP:
+    if transport.implicit_tls:
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(cafile))
+    session = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        session.ehlo()
+        if transport.secure:
+            if not session.has_extn("starttls"):
+                raise SendError("tls", f"{host}:{port} does not offer STARTTLS; refusing to send without TLS (secure: true)")
+            session.starttls(context=tls_context(cafile))
+            session.ehlo()
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def _authenticate(session: smtplib.SMTP, login: str, password: str) -> None:
+    try:
+        session.login(login, password)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise SendError("auth", f"authentication failed for {login}: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+    except smtplib.SMTPNotSupportedError:
+        raise SendError("auth", f"the server does not offer AUTH, but {login} must log in") from None
+    except smtplib.SMTPException as exc:
+        raise SendError("auth", f"authentication failed for {login}: {type(exc).__name__}") from None
+
+
+def _by_code(code: int, kind: str | None, message: str) -> SendError:
+    if kind == "recipient" and 500 <= code < 600:
+        return SendError("recipient", message)
+    return SendError("temporary" if 400 <= code < 500 else "permanent", message)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

@@ -1,0 +1,38 @@
+"""Secret references resolved at send time, and only there.
+
+`{env: NAME}` reads the environment; `{file: PATH}` reads a file (relative
+paths from the working directory), without its trailing newline. Errors name
+the reference, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class SecretError(Exception):
+    """A reference that cannot be resolved."""
+
+
+def describe(ref: Mapping[str, str]) -> str:
+    return f"env {ref['env']}" if "env" in ref else f"file {ref.get('file')}"
+
+
+def resolve(ref: Mapping[str, str]) -> str:
+    if "env" in ref:
+        value = os.environ.get(ref["env"])
+        if value is None:
+            raise SecretError(f"{ref['env']} is not set")
+        return value
+    if "file" in ref:
+        path = Path(ref["file"])
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except FileNotFoundError:
+            raise SecretError(f"secret file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise SecretError(f"secret file {path} cannot be read: {reason}") from None
+    raise SecretError("a secret reference needs `env` or `file`")
