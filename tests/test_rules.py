@@ -52,10 +52,28 @@ def test_rule_fires_exactly_where_expected(env, rule_id):
     assert found == [expected]
 
 
+FLOW = "org: {org}\nevent: job_faulted\nparams: {{job_name: j, process: p, error: e{extra}}}\nexpect: {{messages: 1}}\n"
+
+
+def test_flow_rules(env):
+    root = env({"orgs/acme.yaml": "", "flows/a.yaml": FLOW.format(org="acmee", extra=", severity: error"),
+                "flows/b.yaml": FLOW.format(org="acme", extra=", colour: red"), "flows/c.yaml": FLOW.format(org="acme", extra=", severity: loud")})
+    found = [(p.file.rsplit("/", 1)[1], p.line, p.column, p.rule, p.message) for p in validate([str(root)]).problems]
+    assert found[0][:4] == ("a.yaml", 1, 6, "F001") and "did you mean `acme`?" in found[0][4]
+    assert [f[:4] for f in found[1:]] == [("b.yaml", 3, 9, "F002"), ("b.yaml", 3, 9, "F002"), ("c.yaml", 3, 9, "F002")]
+    assert "severity must be one of" in found[3][4]
+
+
+def test_flow_schema_checks_event_and_regex(env):
+    root = env({"orgs/acme.yaml": "", "flows/x.yaml": "org: acme\nevent: job_exploded\nexpect: {subject: '(['}\n"})
+    found = [(p.line, p.rule) for p in validate([str(root)]).problems]
+    assert found == [(2, "S007"), (3, "S006")]
+
+
 def test_every_semantic_and_schema_rule_has_a_case():
-    tested = {k for k in CASES} | {"S007"}
+    tested = {k for k in CASES} | {"S007", "F001", "F002"}
     assert {r for r in RULES if r[0] in "SR"} <= tested
-    assert set(CHECKS) <= set(CASES)
+    assert set(CHECKS) <= tested
 
 
 def test_clean_org_files_produce_nothing(env):
