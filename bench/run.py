@@ -1,0 +1,136 @@
+"""`tox -e bench`: every benchmark, side by side in one run -> bench/RESULTS.md and bench/scaling.png.
+
+Ratios, not absolute times, are the claims: these machines are shared and noisy.
+Usage: python bench/run.py [--quick] [validate] [harness] [flows]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BENCH, machine, save_json, versions  # noqa: E402
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _cell(figure: dict) -> str:
+    return f"{_ms(figure['median'])} ({_ms(min(figure['times']))}–{_ms(max(figure['times']))})"
+
+
+def validate_section(results: dict) -> list[str]:
+    lines = ["## validate and compile vs check-jsonschema and the libyaml floor", "",
+             "Whole commands in fresh processes (start-up included), median of 5 runs (3 at 10,000; check-jsonschema once"
+             " at 10,000), min–max in brackets. check-jsonschema validates the same org files against an equivalent"
+             " self-contained schema; notifycfg also checks host.yaml and its cross-file rules.", "",
+             "| orgs | notifycfg validate | libyaml parse (floor) | check-jsonschema | compile (json) | compile (files) |"
+             " validate / floor | check-jsonschema / validate | compile (json) / validate | compile (files) / validate |"
+             " peak RSS validate / compile |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size, figs in results["sizes"].items():
+        v, f, c = figs["notifycfg validate"], figs["libyaml parse (floor)"], figs["check-jsonschema"]
+        cj, cf = figs.get("notifycfg compile (json)"), figs.get("notifycfg compile (files)")
+        lines.append(
+            f"| {int(size):,} | {_cell(v)} | {_cell(f)} | {_cell(c)} | {_cell(cj) if cj else '-'} | {_cell(cf) if cf else '-'} | "
+            f"{v['median'] / f['median']:.2f}× | {c['median'] / v['median']:.1f}× | "
+            f"{cj['median'] / v['median']:.2f}× | {cf['median'] / v['median']:.2f}× | "
+            f"{v['peak_kib'] / 1024:.0f} / {cj['peak_kib'] / 1024:.0f} MiB |")
+    one = results["one_file"]
+    ours, peer = one["notifycfg validate"], one["check-jsonschema"]
+    lines += ["", f"One org file, as pre-commit runs it (median of 9): notifycfg {_cell(ours)}, check-jsonschema "
+              f"{_cell(peer)}: **{ours['median'] / peer['median']:.2f}×** check-jsonschema's time.", ""]
+    return lines
+
+
+def harness_section(results: dict) -> list[str]:
+    lines = ["## SMTP harness vs a bare aiosmtpd sink vs Postfix's smtp-sink", "",
+             f"Postfix's `smtp-source` sends {results['messages']:,} messages of 1,000 bytes per run, plain SMTP;"
+             " servers in their own processes, interleaved; median of 3 runs (min–max), messages per second.", "",
+             "| sessions | notifycfg harness | bare aiosmtpd sink | postfix smtp-sink (C) | harness / sink | captured / sent |",
+             "|---|---|---|---|---|---|"]
+    for label, rates in results["rates"].items():
+        h, s, c = rates["notifycfg harness"], rates["bare aiosmtpd sink"], rates["postfix smtp-sink (C)"]
+        captured = results["captured"].get(label, [])
+        lines.append(f"| {label} | {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
+                     f"{c['median']:.0f} ({c['min']:.0f}–{c['max']:.0f}) | {h['median'] / s['median']:.2f}× | "
+                     f"{min(captured) if captured else '-'} / {results['messages']} |")
+    return lines + [""]
+
+
+def flows_section(results: dict) -> list[str]:
+    lines = ["## flows run end to end", "", "| flows | notifycfg flows run | per flow |", "|---|---|---|"]
+    for count, fig in results.items():
+        lines.append(f"| {count} | {_cell(fig)} | {fig['median'] / int(count) * 1000:.1f} ms |")
+    return lines + [""]
+
+
+def plot(results: dict) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    sizes = [int(s) for s in results["sizes"]]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for name, style in [("notifycfg validate", "o-"), ("notifycfg compile (json)", "s-"), ("check-jsonschema", "^-"),
+                        ("libyaml parse (floor)", "x--")]:
+        ys = [results["sizes"][str(s) if str(s) in results["sizes"] else s][name]["median"] for s in sizes]
+        ax.plot(sizes, ys, style, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("organizations in the environment")
+    ax.set_ylabel("wall time, whole command (s)")
+    ax.set_title("validate / compile scaling (median, log-log)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out = BENCH / "scaling.png"
+    fig.savefig(out)
+    return out.name
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    chosen = [a for a in argv if not a.startswith("--")] or ["validate", "harness", "flows"]
+    started = time.time()
+    report = ["# Benchmark results", "", f"Machine: {machine()}.", "",
+              f"Versions: {versions('notifycfg', 'pyyaml', 'jsonschema-rs', 'jsonschema', 'aiosmtpd', 'check-jsonschema')}.", "",
+              "Reproduce: `tox -e bench` (installs check-jsonschema and matplotlib; unpacks Postfix's smtp-source and"
+              " smtp-sink from Debian's postfix package with `apt-get download` + `dpkg -x`, nothing installed system-wide).", ""]
+    data: dict = {}
+    if "validate" in chosen:
+        import bench_validate
+
+        data["validate"] = bench_validate.run(quick)
+        data["validate"]["sizes"] = {str(k): v for k, v in data["validate"]["sizes"].items()}
+        report += validate_section(data["validate"])
+        image = plot(data["validate"])
+        if image:
+            report += [f"![validate and compile scaling]({image})", ""]
+    if "harness" in chosen:
+        import bench_harness
+
+        data["harness"] = bench_harness.run(quick, runs=1 if quick else 3)
+        report += harness_section(data["harness"])
+    if "flows" in chosen:
+        import bench_flows
+
+        data["flows"] = {str(k): v for k, v in bench_flows.run(quick).items()}
+        report += flows_section(data["flows"])
+    report.append(f"Total benchmark time: {time.time() - started:.0f} s.")
+    save_json("results", data)
+    (BENCH / "RESULTS.md").write_text("\n".join(report) + "\n")
+    print("\n".join(report))
+    print(json.dumps({"written": str(BENCH / "RESULTS.md")}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
