@@ -262,6 +262,45 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
     click.echo(f"sent to {to} via {host}:{port} ({how}, {who})")
 
 
+@main.command()
+@click.argument("src_env", metavar="SRC_ENV")
+@click.argument("dst_env", metavar="DST_ENV")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization (host.yaml is then left alone); repeatable.")
+@click.option("--allow-removals", is_flag=True, help="Also delete organizations that exist only in DST_ENV.")
+def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], allow_removals: bool) -> None:
+    """Carry SRC_ENV's reviewed changes into DST_ENV, keeping DST_ENV's own settings and comments.
+
+    Environment-local settings (each environment's SMTP servers and their
+    credentials) are never carried. Both environments must validate, and so
+    must the result, before anything is written; then all files are written or
+    none, and one JSON line is appended to DST_ENV/promotions.jsonl. Prints the
+    plan and a summary usable as a commit message. Running it twice is a no-op.
+    Exit 0 done (or nothing to do), 1 refused, 2 usage.
+    """
+    from notifycfg import promote as promotion
+    from notifycfg.environment import EnvironmentError_
+    from notifycfg.reporters import plan_text
+
+    try:
+        outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
+    except EnvironmentError_ as exc:
+        raise UsageFailure(str(exc)) from None
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    except promotion.PromotionRefused as exc:
+        click.echo(f"notifycfg: promotion refused: {exc}", err=True)
+        for detail in exc.details:
+            click.echo(f"  {detail}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(plan_text(outcome.plan), nl=False)
+    if dry_run:
+        click.echo("dry run: nothing written")
+    elif outcome.written:
+        click.echo(f"wrote {len(outcome.written)} file(s); audit line appended to {dst_env}/{promotion.AUDIT_LOG}\n")
+        click.echo(promotion.commit_message(outcome.plan), nl=False)
+
+
 def run(entry: Callable[..., Any] = main) -> None:
     """Console-script entry: no traceback reaches a user, whatever happens."""
     try:

@@ -155,3 +155,17 @@ def flows_junit(results: list) -> str:
         f'  <testsuite name="notifycfg flows" tests="{len(results)}" failures="{failures}" errors="0" time="{total:.3f}">',
         *cases, "  </testsuite>", "</testsuites>",
     ]) + "\n"
+
+
+def plan_text(plan) -> str:
+    lines = [f"promote {plan.source} -> {plan.target}"]
+    for f in plan.files:
+        if f.skipped:
+            lines.append(f"  {f.name}: removal skipped (pass --allow-removals to remove it)")
+            continue
+        lines.append(f"  {f.name}: {f.action}")
+        if f.action == "changed":
+            lines += [f"      {c.path}: {_show(c.old)} -> {_show(c.new)}" for c in f.changes]
+    if plan.empty:
+        lines.append("  nothing to promote")
+    return "\n".join(lines) + "\n"
