@@ -28,24 +28,19 @@ class CanonicalEncoder:
         if isinstance(value, dict):
             if not value:
                 return "{}"
-            key = (id(value), depth)
-            hit = self._memo.get(key)
-            if hit is not None and hit[0] is value:
-                return hit[1]
-            pad = "\n" + "  " * (depth + 1)
-            items = [f"{_scalar(k)}: {self._encode(value[k], depth + 1)}" for k in sorted(value)]
-            text = "{" + pad + ("," + pad).join(items) + "\n" + "  " * depth + "}"
+            brackets, parts = "{}", lambda: [f"{_scalar(k)}: {self._encode(value[k], depth + 1)}" for k in sorted(value)]
         elif isinstance(value, list):
             if not value:
                 return "[]"
-            key = (id(value), depth)
-            hit = self._memo.get(key)
-            if hit is not None and hit[0] is value:
-                return hit[1]
-            pad = "\n" + "  " * (depth + 1)
-            text = "[" + pad + ("," + pad).join(self._encode(v, depth + 1) for v in value) + "\n" + "  " * depth + "]"
+            brackets, parts = "[]", lambda: [self._encode(v, depth + 1) for v in value]
         else:
             return _scalar(value)
+        key = (id(value), depth)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        pad = "\n" + "  " * (depth + 1)
+        text = brackets[0] + pad + ("," + pad).join(parts()) + "\n" + "  " * depth + brackets[1]
         self._memo[key] = (value, text)  # holding `value` keeps its id from being reused
         return text
 

@@ -26,15 +26,21 @@ def render(effective: dict[str, Effective]) -> dict[str, bytes]:
     return {f"{org}.json": encoder.encode(e.document()).encode("utf-8") for org, e in effective.items()}
 
 
+def _inputs(env: Environment) -> dict[str, str]:
+    return dict(sorted((relative_name(doc, env.root), doc.sha256) for doc in [env.host, *env.orgs.values()]))
+
+
+def inputs_digest(env: Environment) -> str:
+    """One digest of every input file (name and content): what promote's audit line records too."""
+    return hashlib.sha256("".join(f"{name}\0{digest}\n" for name, digest in _inputs(env).items()).encode()).hexdigest()
+
+
 def manifest(env: Environment, files: dict[str, bytes]) -> bytes:
     """Digests of every input and output: a deploy can prove what it shipped. No times, no absolute paths."""
-    docs = [env.host, *env.orgs.values()]
-    inputs = {relative_name(doc, env.root): doc.sha256 for doc in docs}
-    combined = hashlib.sha256("".join(f"{name}\0{digest}\n" for name, digest in sorted(inputs.items())).encode())
     body = {
         "tool": f"notifycfg {__version__}",
-        "inputs": dict(sorted(inputs.items())),
-        "inputs_sha256": combined.hexdigest(),
+        "inputs": _inputs(env),
+        "inputs_sha256": inputs_digest(env),
         "orgs": {name[: -len(".json")]: {"file": name, "sha256": hashlib.sha256(data).hexdigest()}
                  for name, data in sorted(files.items())},
     }

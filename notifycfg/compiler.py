@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifycfg.problems import DataPath
+from notifycfg.problems import MISSING, DataPath, dig, has_path
 
 DEFAULT_LAYER = "schema default"
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def _merge(
         return list(top) if isinstance(top, list) else top
     mappings = [(layer, value) for layer, value in values if isinstance(value, dict)]
     if path in replaced and top_layer is not base:
-        under = _dig(base.data, path)
+        under = dig(base.data, path)
         mappings = ([(base, under)] if isinstance(under, dict) else []) + [(top_layer, top)]
     if sources is None and len(mappings) == 1:
         return top
@@ -110,39 +109,20 @@ def _merge(
     return out
 
 
-def _dig(data: Any, path: DataPath) -> Any:
-    for part in path:
-        data = data.get(part, _MISSING) if isinstance(data, dict) else _MISSING
-    return data
-
-
 def compile_org(
     org: str, below: Sequence[Layer], own: Layer, replaced: frozenset[DataPath], track: bool = False,
     beneath: Layer | None = None,
 ) -> Effective:
     """`below` is [defaults, host], or, untracked, [defaults+host merged] with `beneath` = defaults."""
     data, sources = merge([*below, own], replaced, track, beneath)
-    custom = any(_has(own.data, path) for path in replaced)
+    custom = any(has_path(own.data, path) for path in replaced)
     return Effective(org, data, "custom" if custom else "host", sources)
 
 
-def _has(data: Mapping[str, Any], path: DataPath) -> bool:
-    for part in path:
-        if not isinstance(data, Mapping) or part not in data:
-            return False
-        data = data[part]
-    return True
+
 
 
 def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Any:
     """The effective value at `path` alone (no provenance): cheap enough for rules."""
-    values = [(layer, value) for layer in layers if (value := _dig(layer.data, path)) is not _MISSING]
+    values = [(layer, value) for layer in layers if (value := dig(layer.data, path)) is not MISSING]
     return _merge(values, path, replaced, layers[0], None) if values else None
-
-
-def effective_data(
-    defaults: Mapping[str, Any], host: Mapping[str, Any], org: Mapping[str, Any], replaced: frozenset[DataPath]
-) -> dict[str, Any]:
-    """Effective settings without provenance (what rules need)."""
-    layers = [Layer(DEFAULT_LAYER, defaults), Layer("host", host), Layer("org", org)]
-    return merge(layers, replaced, track=False)[0]

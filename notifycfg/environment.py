@@ -39,7 +39,7 @@ class Environment:
 
 
 def replaced() -> frozenset:
-    return schema.marked_paths("x-notifycfg-merge")
+    return schema.replaced_paths()
 
 
 def _layer(doc: Document) -> compiler.Layer:

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
 # A data path inside a document: mapping keys and sequence indexes.
 DataPath = tuple[str | int, ...]
+
+
+MISSING: Any = object()
+
+
+def dig(data: Any, path: DataPath) -> Any:
+    """The value at `path` in nested mappings, or MISSING."""
+    for part in path:
+        if not isinstance(data, Mapping) or part not in data:
+            return MISSING
+        data = data[part]
+    return data
+
+
+def has_path(data: Any, path: DataPath) -> bool:
+    return dig(data, path) is not MISSING
 
 
 def dotted(path: DataPath) -> str:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from notifycfg import schema
+from notifycfg.compile_output import inputs_digest
 from notifycfg.diff import UNSET, flatten
-from notifycfg.environment import Environment, load_environment, relative_name
-from notifycfg.problems import DataPath, dotted
+from notifycfg.environment import Environment, load_environment
+from notifycfg.problems import DataPath, dig, dotted, has_path
 
 AUDIT_LOG = "promotions.jsonl"
 LOCAL_MARK = "x-notifycfg-local"
@@ -97,14 +98,7 @@ def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[KeyChange]:
 
 
 def _has_local(data: dict[str, Any], kind: str) -> list[DataPath]:
-    found = []
-    for path in local_paths(kind):
-        value: Any = data
-        for part in path:
-            value = value.get(part) if isinstance(value, dict) else None
-        if value is not None:
-            found.append(path)
-    return found
+    return [path for path in local_paths(kind) if has_path(data, path)]
 
 
 def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_removals: bool) -> Plan:
@@ -123,7 +117,7 @@ def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_remov
         dst_data = dst.orgs[org].data if org in dst.orgs else None
         for path in _has_local(src_data, "org"):
             if dst_data is None or path not in _has_local(dst_data, "org"):
-                block = _dig(src_data, path)
+                block = dig(src_data, path)
                 keys = ", ".join(f"{dotted(path)}.{k}" for k in block) if isinstance(block, dict) else dotted(path)
                 missing.append(f"{name}: `{dotted(path)}` is environment-local; define it in {dst.root.as_posix()}/{name} "
                                f"first ({keys})")
@@ -136,12 +130,6 @@ def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_remov
     if missing:
         raise PromotionRefused("the target lacks environment-local settings the source relies on", missing)
     return result
-
-
-def _dig(data: Any, path: DataPath) -> Any:
-    for part in path:
-        data = data[part]
-    return data
 
 
 # --- applying a plan: round-trip YAML ---------------------------------------------------------
@@ -231,10 +219,10 @@ def promote(source: str, target: str, orgs: list[str] | None = None, allow_remov
                              (dst.root / f.name).exists())
                 for f in the_plan.effective_files}
     _check_result(dst, contents)
-    before = _inputs_digest(dst)
+    before = inputs_digest(dst)
     _write_all(dst.root, contents)
     after_env, _ = load_environment(target)
-    record = _audit(the_plan, before, _inputs_digest(after_env) if after_env else None)
+    record = _audit(the_plan, before, inputs_digest(after_env) if after_env else None)
     with open(dst.root / AUDIT_LOG, "a", encoding="utf-8") as log:
         log.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
     return Outcome(the_plan, sorted(contents), record)
@@ -298,14 +286,6 @@ def _write_all(root: Path, contents: dict[str, bytes | None]) -> None:
         raise
     for backup, _ in backups:
         backup.unlink(missing_ok=True)
-
-
-def _inputs_digest(env: Environment) -> str:
-    import hashlib
-
-    docs = [env.host, *env.orgs.values()]
-    listing = "".join(f"{relative_name(d, env.root)}\0{d.sha256}\n" for d in sorted(docs, key=lambda d: d.file))
-    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def actor() -> str:

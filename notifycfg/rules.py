@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifycfg.events import EVENTS, check_params
-from notifycfg.problems import DataPath, Severity
+from notifycfg.problems import DataPath, Severity, has_path
 
 
 @dataclass(frozen=True)
@@ -216,17 +216,9 @@ def _flow_params(ctx: Context) -> Iterator[Finding]:
         yield Finding(("params",) if "params" in ctx.data else ("event",), message)
 
 
-def _has(data: Mapping[str, Any], path: DataPath) -> bool:
-    for part in path:
-        if not isinstance(data, Mapping) or part not in data:
-            return False
-        data = data[part]
-    return True
-
-
 def run_checks(ctx: Context) -> Iterator[tuple[Rule, Finding]]:
     for rule_id, fn in CHECKS.items():
         rule = RULES[rule_id]
-        if _has(ctx.data, rule.scope):
+        if has_path(ctx.data, rule.scope):
             for finding in fn(ctx):
                 yield rule, finding

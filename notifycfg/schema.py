@@ -266,3 +266,8 @@ def marked_paths(mark: str, kind: str = "org") -> frozenset[DataPath]:
     name = SCHEMA_FILES[kind]
     _walk_marked(schemas()[name], name, mark, (), out)
     return frozenset(out)
+
+
+def replaced_paths() -> frozenset[DataPath]:
+    """Blocks an upper layer replaces as a whole (`email.smtp`), declared with x-notifycfg-merge."""
+    return marked_paths("x-notifycfg-merge")

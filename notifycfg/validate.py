@@ -98,7 +98,7 @@ def _rule_problems(
     known = doc.kind != "org" or len(layers) == 3  # without a valid host, effective values are unknown
 
     def effective_at(path: tuple) -> object:
-        return compiler.merge_at(layers, _replaced(), path) if known else None
+        return compiler.merge_at(layers, schema.replaced_paths(), path) if known else None
 
     ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: _org_ids(target.environment))
     out = []
@@ -114,7 +114,3 @@ def _org_ids(root: Path) -> frozenset[str] | None:
     if not folder.is_dir():
         return None
     return frozenset(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def _replaced() -> frozenset:
-    return schema.marked_paths("x-notifycfg-merge")

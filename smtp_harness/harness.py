@@ -65,6 +65,7 @@ class AsyncHarness:
         self.http_host = self.config.http_host or self.config.host
         self.http_port = 0
         self._servers: list[Any] = []
+        self._tls: Any = None
         self._handler: Any = None
         self._http_runner: Any = None
 
@@ -80,6 +81,7 @@ class AsyncHarness:
         server_tls = None
         if cfg.tls != "off":
             server_tls = tls.from_files(cfg.certfile, cfg.keyfile) if cfg.certfile else tls.throwaway()
+            self._tls = server_tls
             self.ca_path = server_tls.ca_path
         settings = smtp.SMTPSettings(cfg.tls, dict(cfg.users), cfg.auth_required, cfg.require_tls,
                                      cfg.size_limit, cfg.idle_timeout)
@@ -111,6 +113,9 @@ class AsyncHarness:
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
+        if self._tls is not None:
+            self._tls.cleanup()  # the throwaway CA leaves with the server
+            self._tls = None
 
     async def __aenter__(self) -> AsyncHarness:
         return await self.start()

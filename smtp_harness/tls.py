@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -12,6 +13,11 @@ from pathlib import Path
 class ServerTLS:
     context: ssl.SSLContext
     ca_path: Path | None  # PEM a client should trust; None with the user's own certificate
+    scratch: Path | None = None  # a directory this module created, removed by cleanup()
+
+    def cleanup(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _context() -> ssl.SSLContext:
@@ -28,10 +34,11 @@ def throwaway(directory: Path | None = None, names: tuple[str, ...] = ("localhos
     cert = ca.issue_cert(*names)
     context = _context()
     cert.configure_cert(context)
-    folder = Path(directory or tempfile.mkdtemp(prefix="smtp-harness-"))
+    scratch = None if directory else Path(tempfile.mkdtemp(prefix="smtp-harness-"))
+    folder = Path(directory) if directory else scratch
     ca_path = folder / "ca.pem"
     ca_path.write_bytes(ca.cert_pem.bytes())
-    return ServerTLS(context, ca_path)
+    return ServerTLS(context, ca_path, scratch)
 
 
 def from_files(certfile: str, keyfile: str) -> ServerTLS:

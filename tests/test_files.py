@@ -1,0 +1,43 @@
+"""No command writes outside the paths it was given, and temporary files leave with the command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from conftest import CONFIGS, cli
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_commands_touch_only_what_they_were_given(tmp_path):
+    work = tmp_path / "work"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    for name in ("staging", "prod"):
+        shutil.copytree(CONFIGS / name, work / name)
+    env = dict(os.environ, TMPDIR=str(scratch), PROD_SMTP_PASSWORD="x", STAGING_SMTP_PASSWORD="y")
+    cases = [
+        (("validate", "prod", "staging"), set()),
+        (("explain", "prod", "acme", "email"), set()),
+        (("diff", "staging", "prod"), set()),
+        (("flows", "run", "prod"), set()),
+        (("check", "prod"), set()),
+        (("compile", "prod", "-o", "out"), {"out/"}),
+        (("flows", "run", "prod", "--junit", "report.xml"), {"report.xml"}),
+        (("promote", "staging", "prod", "--dry-run"), set()),
+        (("promote", "staging", "prod"), {"prod/"}),
+    ]
+    for args, allowed in cases:
+        before = tree(work)
+        done = cli(*args, cwd=work, env=env)
+        assert done.returncode in (0, 1), (args, done.stderr)
+        after = tree(work)
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        outside = {k for k in changed if not any(k == a or (a.endswith("/") and k.startswith(a)) for a in allowed)}
+        assert not outside, (args, outside)
+        assert list(scratch.iterdir()) == [], (args, list(scratch.iterdir()))
+    assert not [p for p in work.rglob(".*") if p.name.startswith((".out", ".host", ".acme", ".globex"))]

@@ -1,0 +1,147 @@
+"""Fuzzing the inputs: every outcome is success or a located problem, never an exception or a hang.
+
+Bounded for the normal suite; `tox -e fuzz` runs the same properties with many
+more examples (HYPOTHESIS_PROFILE=long).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CONFIGS, HOST
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from notifycfg.environment import load_environment
+from notifycfg.loader import LoadError, load_document
+from notifycfg.validate import validate
+
+settings.register_profile("default", max_examples=120, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=5000, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+SHARP_EDGES = [
+    "&a [1, 2]", "*a", "<<: *a", "<<: [*a, *b]", "!!python/object/apply:os.system ['touch /tmp/nc-pwned']",
+    "!!python/name:os.system", "!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp 2024-01-01",
+    "\ufeff", "\x00", "\u2028", "\u2029", "\x85", "\t", "---", "...", "%YAML 1.1", "%TAG ! tag:x,2000:", "? [a]", ": x",
+    "- ", "{", "}", "[", "]", "'", '"', "|", ">", "#", "no", "on", "yes", "~", "null", ".nan", ".inf", "0x1F", "1e400",
+    "2024-01-01", "12:30:00", "a" * 5000, "[" * 200, "{" * 200, "- " * 100, "email:", "  smtp:", "    host: x", "password: p",
+    "notifications:", "  job_alerts:", "    recipients: [a@example.com]", "enabled: true", "display_name: \"a\\r\\nb\"",
+]
+fragments = st.lists(st.one_of(st.sampled_from(SHARP_EDGES), st.text(max_size=20)), max_size=25)
+yamlish = st.builds(lambda parts, seps: "".join(p + s for p, s in zip(parts, seps, strict=False)),
+                    fragments, st.lists(st.sampled_from(["\n", " ", ": ", "\n  ", "\n- ", ", "]), min_size=25, max_size=25))
+
+
+@contextlib.contextmanager
+def _env_with(files: dict[str, bytes]) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="nc-fuzz-") as scratch:
+        yield _fill(Path(scratch), files)
+
+
+def _fill(root: Path, files: dict[str, bytes]) -> Path:
+    (root / "orgs").mkdir()
+    (root / "flows").mkdir()
+    (root / "host.yaml").write_text(HOST)
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    return root
+
+
+def _assert_located(paths: list[str]) -> None:
+    result = validate(paths)  # must not raise
+    for p in result.problems:
+        assert p.line >= 1 and p.column >= 1 and p.rule and p.message, p
+
+
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_load_or_refuse(raw):
+    try:
+        load_document("f.yaml", "org", raw)
+    except LoadError as exc:
+        assert exc.line >= 1 and exc.column >= 1
+
+
+@given(yamlish)
+def test_arbitrary_yaml_never_escapes(text):
+    try:
+        load_document("f.yaml", "org", text.encode("utf-8", "surrogatepass"))
+    except LoadError:
+        pass
+    except UnicodeEncodeError:
+        return
+    assert not Path("/tmp/nc-pwned").exists()
+
+
+@given(yamlish, st.sampled_from(["host.yaml", "orgs/acme.yaml", "flows/a-flow.yaml"]))
+def test_validate_and_compile_any_file(text, name):
+    with _env_with({name: text.encode("utf-8", "replace")}) as root:
+        _assert_located([str(root)])
+        env, _ = load_environment(str(root))
+        if env is not None:
+            env.all_effective()  # a valid environment always compiles
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    lines = text.splitlines(keepends=True) or [""]
+    for _ in range(rng.randint(1, 4)):
+        i = rng.randrange(len(lines))
+        move = rng.randrange(6)
+        if move == 0:
+            lines[i] = ""
+        elif move == 1:
+            lines.insert(i, rng.choice(SHARP_EDGES) + "\n")
+        elif move == 2:
+            lines.insert(i, lines[i])
+        elif move == 3 and len(lines) > 1:
+            j = rng.randrange(len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif move == 4:
+            cut = rng.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:cut] + rng.choice(SHARP_EDGES) + lines[i][cut:]
+        else:
+            lines[i] = " " * rng.randrange(5) + lines[i].lstrip()
+    return "".join(lines)
+
+
+SHIPPED = sorted(p for p in CONFIGS.rglob("*.yaml"))
+
+
+@given(st.integers(min_value=0, max_value=len(SHIPPED) - 1), st.randoms(use_true_random=False))
+def test_mutated_shipped_configs(index, rng):
+    source = SHIPPED[index]
+    kind_dir = source.parent.name
+    name = "host.yaml" if source.name == "host.yaml" else f"{kind_dir}/{source.name}"
+    with _env_with({name: _mutate(source.read_text(), rng).encode()}) as root:
+        for org in ("acme", "globex", "initech", "umbrella-labs", "hooli"):
+            if not (root / "orgs" / f"{org}.yaml").exists():
+                (root / "orgs" / f"{org}.yaml").write_text("")
+        _assert_located([str(root)])
+        env, _ = load_environment(str(root))
+        if env is not None:
+            env.all_effective()
+
+
+def test_python_tags_construct_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    for payload in [f"x: !!python/object/apply:os.system ['touch {marker}']\n",
+                    f"x: !!python/object/new:os.system ['touch {marker}']\n",
+                    "x: !!python/name:os.system\n", "x: !!python/module:os\n"]:
+        with pytest.raises(LoadError) as info:
+            load_document("f.yaml", "org", payload.encode())
+        assert info.value.rule == "L011"
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("payload", [
+    b"\xef\xbb\xbf" + b"email: {}\n", b"a: b\x00\n", "a: \u2028b\n".encode(), b"a: " + b"x" * 200_000 + b"\n",
+    b"- " * 300 + b"x\n", b"a:\n" + b"".join(b" " * i + b"b:\n" for i in range(1, 120)),
+])
+def test_sharp_edges_are_reported_not_crashed(payload, tmp_path):
+    _assert_located([str(_fill(tmp_path, {"orgs/edge.yaml": payload}))])
