@@ -7,7 +7,6 @@ HTML-escaped.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from string import Template
@@ -141,7 +140,9 @@ def render(event: Event, params: dict[str, object]) -> Rendered:
     values = {k: str(v) for k, v in params.items()}
     if event.alert:
         values["SEVERITY"] = values["severity"].upper()
-    escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
+    from html import escape  # only when sending: the validate path reads this module too
+
+    escaped = {k: escape(v, quote=True) for k, v in values.items()}
     return Rendered(
         Template(event.subject).substitute(values),
         Template(event.text).substitute(values),
@@ -151,10 +152,12 @@ def render(event: Event, params: dict[str, object]) -> Rendered:
 
 def test_email(org: str) -> Rendered:
     """The portal's "send a test email": no category, always sent."""
+    from html import escape
+
     text = f"This is a test email from notifycfg for organization {org}.\nIf you can read it, its mail settings work.\n"
     return Rendered(
         f"Test email for {org}",
         text,
-        f"<!doctype html><html><body><p>This is a test email from notifycfg for organization <b>{html.escape(org)}</b>."
+        f"<!doctype html><html><body><p>This is a test email from notifycfg for organization <b>{escape(org)}</b>."
         "</p><p>If you can read it, its mail settings work.</p></body></html>",
     )

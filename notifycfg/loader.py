@@ -9,7 +9,6 @@ tree only when a problem needs a line and column.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -245,7 +244,14 @@ class Document:
     kind: str
     data: dict[str, Any]
     text: str = field(repr=False)
-    sha256: str = ""  # of the file's bytes, for manifests
+    raw: bytes = field(default=b"", repr=False)
+
+    @cached_property
+    def sha256(self) -> str:
+        """Digest of the file's bytes, for manifests (hashlib is imported only when asked)."""
+        import hashlib
+
+        return hashlib.sha256(self.raw).hexdigest()
 
     @cached_property
     def _root(self) -> Node | None:
@@ -306,7 +312,7 @@ def load_document(file: str, kind: str, raw: bytes) -> Document:
         data = {}  # an empty file, or comments only: no settings
     if not isinstance(data, dict):
         raise LoadError("L006", f"the top level must be a mapping of keys, not {_kind_of(data)}")
-    return Document(file, kind, data, text, hashlib.sha256(raw).hexdigest())
+    return Document(file, kind, data, text, raw)
 
 
 def _kind_of(value: Any) -> str:

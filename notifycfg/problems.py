@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,7 +17,8 @@ MISSING: Any = object()
 def dig(data: Any, path: DataPath) -> Any:
     """The value at `path` in nested mappings, or MISSING."""
     for part in path:
-        if not isinstance(data, Mapping) or part not in data:
+        # dict, not Mapping: loaded data is plain dicts, and the ABC check costs more than the lookup
+        if not isinstance(data, dict) or part not in data:
             return MISSING
         data = data[part]
     return data

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html import escape
 
 from notifycfg.problems import Problem
 from notifycfg.rules import RULES
@@ -54,11 +53,14 @@ def _failure(p: Problem) -> str:
 
 
 def _xml_text(value: str) -> str:
-    return escape(value, quote=False)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def quoteattr(value: str) -> str:
-    return f'"{escape(value, quote=True)}"'  # html.escape: xml.sax.saxutils costs 14 ms of imports
+    # By hand: xml.sax.saxutils costs 14 ms of imports, html 1 ms, on a path pre-commit runs.
+    escaped = _xml_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return f'"{escaped}"'
+
 
 
 def junit(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
@@ -143,7 +145,7 @@ def flows_junit(results: list) -> str:
     total = sum(r.seconds for r in results)
     cases = []
     for r in results:
-        head = (f'    <testcase classname="notifycfg.flows.{escape(r.flow.org)}" name={quoteattr(r.flow.name)} '
+        head = (f'    <testcase classname="notifycfg.flows.{_xml_text(r.flow.org)}" name={quoteattr(r.flow.name)} '
                 f'file={quoteattr(r.flow.file)} time="{r.seconds:.3f}"')
         if r.passed:
             cases.append(head + " />")

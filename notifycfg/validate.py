@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notifycfg import compiler, rules, schema
+from notifycfg import rules, schema
 from notifycfg.discover import Refusal, Target, discover
 from notifycfg.loader import Document, LoadError, load_document
 from notifycfg.problems import Problem, dotted
@@ -89,6 +89,8 @@ def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _
 def _rule_problems(
     doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None]
 ) -> list[Problem]:
+    from notifycfg import compiler  # only files that reach the rules need layering
+
     layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults())]
     if doc.kind == "org":
         host = _host_for(target, checked, hosts)
