@@ -24,10 +24,47 @@ SESSIONS = (1, 10, 50)
 
 
 def _start(argv: list[str]) -> tuple[subprocess.Popen, int, str]:
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline().split()
     fields = dict(part.split("=", 1) for part in line[1:])
     return proc, int(fields["smtp"].rsplit(":", 1)[1]), fields.get("http", "off")
+
+
+def _tls_servers() -> dict:
+    def harness():
+        proc, port, http = _start([sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0",
+                                   "--http-port", "0", "--tls", "starttls"])
+        ca = proc.stderr.readline().strip().split("=", 1)[1]
+        return proc, port, http, ca
+
+    def sink():
+        proc = subprocess.Popen([sys.executable, str(BENCH / "sink.py"), "--tls"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        fields = dict(part.split("=", 1) for part in proc.stdout.readline().split()[1:])
+        return proc, int(fields["smtp"].rsplit(":", 1)[1]), "off", fields["ca"]
+
+    return {"notifycfg harness": harness, "bare aiosmtpd sink": sink}
+
+
+def run_tls(messages: int, sessions: int = 10, runs: int = 3) -> dict:
+    """STARTTLS, verified certificates, connections reused: our own generator (tls_load.py)."""
+    import tls_load
+
+    rates: dict[str, list[float]] = {name: [] for name in _tls_servers()}
+    captured: list[int] = []
+    for _ in range(runs):
+        for name, start in _tls_servers().items():
+            proc, port, http, ca = start()
+            try:
+                rates[name].append(tls_load.run("127.0.0.1", port, ca, sessions, messages))
+                if http != "off":
+                    with urllib.request.urlopen(f"http://{http}/api/stats", timeout=30) as response:
+                        captured.append(json.loads(response.read())["total"])
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+    return {"sessions": sessions, "messages": messages, "captured": captured,
+            "rates": {n: {"median": statistics.median(v), "min": min(v), "max": max(v)} for n, v in rates.items()}}
 
 
 def _free_port() -> int:
@@ -89,6 +126,7 @@ def run(quick: bool = False, runs: int = 3) -> dict:
         results["rates"][label] = {
             name: {"median": statistics.median(v), "min": min(v), "max": max(v)} for name, v in rates.items()
         }
+    results["starttls"] = run_tls(messages // 5, runs=runs)
     return results
 
 

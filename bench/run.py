@@ -60,6 +60,14 @@ def harness_section(results: dict) -> list[str]:
         lines.append(f"| {label} | {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
                      f"{c['median']:.0f} ({c['min']:.0f}–{c['max']:.0f}) | {h['median'] / s['median']:.2f}× | "
                      f"{min(captured) if captured else '-'} / {results['messages']} |")
+    tls = results.get("starttls")
+    if tls:
+        h, s = tls["rates"]["notifycfg harness"], tls["rates"]["bare aiosmtpd sink"]
+        lines += ["", f"STARTTLS (smtp-source speaks no TLS, so `bench/tls_load.py`: {tls['sessions']} sessions over 2 client"
+                  f" processes, one verified handshake per session, {tls['messages']:,} messages of 1 KB):", "",
+                  "| notifycfg harness | bare aiosmtpd sink (STARTTLS) | harness / sink | captured / sent |", "|---|---|---|---|",
+                  f"| {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
+                  f"{h['median'] / s['median']:.2f}× | {min(tls['captured']) if tls['captured'] else '-'} / {tls['messages']} |"]
     return lines + [""]
 
 

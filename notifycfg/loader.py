@@ -54,6 +54,8 @@ class _StrictLoader(yaml.CSafeLoader):
     """libyaml's safe loader that refuses what would silently lose data."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # `!!map abc`
+            raise yaml.constructor.ConstructorError(None, None, "this value cannot be read as !!map", node.start_mark)
         seen: dict[str, Any] = {}
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -70,6 +72,19 @@ class _StrictLoader(yaml.CSafeLoader):
                 )
             seen[key_node.value] = key_node.start_mark
         return super().construct_mapping(node, deep)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # PyYAML's constructors trust the resolver: an explicit tag on a value that
+        # does not fit it (`!!timestamp 2024-13-45`, `!!int abc`) raises whatever
+        # the parsing code raises. Found by fuzzing; reported here with a position.
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, UnicodeError):
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this value cannot be read as !!{tag}", node.start_mark) from None
 
 
 def _non_string_key(key_node: Node) -> LoadError:
@@ -179,21 +194,24 @@ def _build(node: Node) -> Any:
     # file is made of nothing else, and building them directly from libyaml's
     # nodes costs two thirds of PyYAML's generic constructor.
     tag = node.tag
-    if tag == _STR_TAG:
+    if tag == _STR_TAG and isinstance(node, ScalarNode):
         return node.value
-    if tag == "tag:yaml.org,2002:map":
+    if tag == "tag:yaml.org,2002:map" and isinstance(node, MappingNode):
         out = {}
         for key_node, value_node in node.value:
             if key_node.tag != _STR_TAG or key_node.value in out:
                 raise _Unusual  # the strict loader says exactly what is wrong
             out[key_node.value] = _build(value_node)
         return out
-    if tag == "tag:yaml.org,2002:seq":
+    if tag == "tag:yaml.org,2002:seq" and isinstance(node, SequenceNode):
         return [_build(item) for item in node.value]
     builder = _PLAIN_BUILDERS.get(tag)
-    if builder is None:
+    if builder is None or not isinstance(node, ScalarNode):
         raise _Unusual
-    return builder(node)
+    try:
+        return builder(node)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _Unusual from None  # an explicit `!!int abc`: the strict loader reports it
 
 
 def _load(text: str) -> Any:
@@ -228,6 +246,8 @@ def _translate(exc: yaml.MarkedYAMLError) -> LoadError:
     if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor" in problem:
         tag = problem.rsplit(" ", 1)[-1].strip("'")
         return _mark_error("L011", f"tag `{tag}` is not allowed: only plain YAML data", exc.problem_mark)
+    if isinstance(exc, yaml.constructor.ConstructorError) and "cannot be read as" in problem:
+        return _mark_error("L011", f"{problem} (remove the tag, or quote the value)", exc.problem_mark)
     if isinstance(exc, yaml.constructor.ConstructorError) and "unhashable key" in problem:
         return _mark_error("L004", "a key must be a plain string, not a list or mapping", exc.problem_mark)
     if "maximum nesting depth" in problem:  # newer libyaml has its own bound

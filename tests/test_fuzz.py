@@ -139,6 +139,18 @@ def test_python_tags_construct_nothing(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("text", [
+    "!!timestamp 2024-01-01\n- ",  # found by tox -e fuzz: PyYAML raised AttributeError
+    "x: !!timestamp 2024-13-45\n", "x: !!int abc\n", "x: !!float nope\n", "x: !!bool maybe\n", "x: !!binary '***'\n",
+    "x: !!null 5\n", "x: !!seq abc\n", "x: !!map abc\n",
+])
+def test_mistagged_values_are_located_refusals(text):
+    try:
+        load_document("f.yaml", "org", text.encode())
+    except LoadError as exc:
+        assert exc.line >= 1 and exc.column >= 1
+
+
 @pytest.mark.parametrize("payload", [
     b"\xef\xbb\xbf" + b"email: {}\n", b"a: b\x00\n", "a: \u2028b\n".encode(), b"a: " + b"x" * 200_000 + b"\n",
     b"- " * 300 + b"x\n", b"a:\n" + b"".join(b" " * i + b"b:\n" for i in range(1, 120)),
