@@ -9,10 +9,12 @@ pure-Python one dominated compile time.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 _scalar = json.JSONEncoder(ensure_ascii=False).encode
+_key = functools.lru_cache(maxsize=4096)(_scalar)  # the same few keys recur in every document
 
 
 class CanonicalEncoder:
@@ -24,15 +26,18 @@ class CanonicalEncoder:
     def encode(self, value: Any) -> str:
         return self._encode(value, 0) + "\n"
 
+    def _item(self, value: Any, depth: int) -> str:
+        return _key(value) if type(value) is str else self._encode(value, depth)
+
     def _encode(self, value: Any, depth: int) -> str:
         if isinstance(value, dict):
             if not value:
                 return "{}"
-            brackets, parts = "{}", lambda: [f"{_scalar(k)}: {self._encode(value[k], depth + 1)}" for k in sorted(value)]
+            brackets, parts = "{}", lambda: [f"{_key(k)}: {self._item(value[k], depth + 1)}" for k in sorted(value)]
         elif isinstance(value, list):
             if not value:
                 return "[]"
-            brackets, parts = "[]", lambda: [self._encode(v, depth + 1) for v in value]
+            brackets, parts = "[]", lambda: [self._item(v, depth + 1) for v in value]
         else:
             return _scalar(value)
         key = (id(value), depth)

@@ -96,16 +96,21 @@ def _merge(
             return top
         sources[path] = tuple(layer for layer, _ in values)
         return list(top) if isinstance(top, list) else top
-    mappings = [(layer, value) for layer, value in values if isinstance(value, dict)]
+    # An empty mapping contributes no key: dropping it lets an untouched subtree be shared.
+    mappings = [(layer, value) for layer, value in values if isinstance(value, dict) and value] or [(top_layer, top)]
     if path in replaced and top_layer is not base:
         under = dig(base.data, path)
         mappings = ([(base, under)] if isinstance(under, dict) else []) + [(top_layer, top)]
     if sources is None and len(mappings) == 1:
-        return top
+        return mappings[0][1]
     out: dict[str, Any] = {}
     for key in dict.fromkeys(k for _, value in mappings for k in value):
         below = [(layer, value[key]) for layer, value in mappings if key in value]
-        out[key] = _merge(below, path + (key,), replaced, base, sources)
+        here = path + (key,)
+        if sources is None and len(below) == 1 and not any(r[: len(here)] == here for r in replaced):
+            out[key] = below[0][1]  # one layer sets it and nothing beneath can apply: share it
+        else:
+            out[key] = _merge(below, here, replaced, base, sources)
     return out
 
 
