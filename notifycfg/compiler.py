@@ -9,6 +9,7 @@ server to another.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,14 +80,26 @@ def merge(
     """
     sources: dict[DataPath, tuple[Layer, ...]] | None = {} if track else None
     base = beneath or layers[0]
-    data = _merge([(layer, layer.data) for layer in layers], (), replaced, base, sources)
+    data = _merge([(layer, layer.data) for layer in layers], (), _prepared(replaced), base, sources)
     return data, sources or {}
+
+
+class _Replaced(frozenset):
+    """Replaced paths, plus every path above one (where sharing a subtree is not safe)."""
+
+    def __new__(cls, paths: frozenset[DataPath]) -> _Replaced:
+        made = super().__new__(cls, paths)
+        made.above = frozenset(p[:i] for p in paths for i in range(1, len(p) + 1))
+        return made
+
+
+_prepared = functools.lru_cache(maxsize=8)(_Replaced)
 
 
 def _merge(
     values: list[tuple[Layer, Any]],
     path: DataPath,
-    replaced: frozenset[DataPath],
+    replaced: _Replaced,
     base: Layer,
     sources: dict[DataPath, tuple[Layer, ...]] | None,
 ) -> Any:
@@ -107,7 +120,7 @@ def _merge(
     for key in dict.fromkeys(k for _, value in mappings for k in value):
         below = [(layer, value[key]) for layer, value in mappings if key in value]
         here = path + (key,)
-        if sources is None and len(below) == 1 and not any(r[: len(here)] == here for r in replaced):
+        if sources is None and len(below) == 1 and here not in replaced.above:
             out[key] = below[0][1]  # one layer sets it and nothing beneath can apply: share it
         else:
             out[key] = _merge(below, here, replaced, base, sources)
@@ -130,4 +143,4 @@ def compile_org(
 def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Any:
     """The effective value at `path` alone (no provenance): cheap enough for rules."""
     values = [(layer, value) for layer in layers if (value := dig(layer.data, path)) is not MISSING]
-    return _merge(values, path, replaced, layers[0], None) if values else None
+    return _merge(values, path, _prepared(replaced), layers[0], None) if values else None
