@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,9 +66,10 @@ def validate(paths: list[str]) -> ValidationResult:
         outcome = checked[item.path] = _Checked(item)
         problems.extend(outcome.problems)
     hosts: dict[Path, _Checked | None] = {}
+    org_ids: dict[Path, frozenset[str] | None] = {}  # per run: files may change between runs
     for item in items:
         if isinstance(item, Target) and checked[item.path].valid:
-            problems.extend(_rule_problems(checked[item.path].document, item, checked, hosts))
+            problems.extend(_rule_problems(checked[item.path].document, item, checked, hosts, org_ids))
     documents = {c.document.file: c.document for c in checked.values() if c.document is not None}
     return ValidationResult(tuple(item.display for item in items), tuple(sorted(problems)), documents)
 
@@ -87,7 +87,8 @@ def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _
 
 
 def _rule_problems(
-    doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None]
+    doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None],
+    org_ids: dict[Path, frozenset[str] | None],
 ) -> list[Problem]:
     from notifycfg import compiler  # only files that reach the rules need layering
 
@@ -102,7 +103,12 @@ def _rule_problems(
     def effective_at(path: tuple) -> object:
         return compiler.merge_at(layers, schema.replaced_paths(), path) if known else None
 
-    ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: _org_ids(target.environment))
+    def known_orgs() -> frozenset[str] | None:
+        if target.environment not in org_ids:
+            org_ids[target.environment] = _org_ids(target.environment)
+        return org_ids[target.environment]
+
+    ctx = rules.Context(doc.kind, doc.data, effective_at, known_orgs)
     out = []
     for rule, finding in rules.run_checks(ctx):
         line, column = doc.locate(finding.path, at_key=finding.at_key)
@@ -110,7 +116,6 @@ def _rule_problems(
     return out
 
 
-@functools.lru_cache(maxsize=64)
 def _org_ids(root: Path) -> frozenset[str] | None:
     folder = root / "orgs"
     if not folder.is_dir():
