@@ -14,7 +14,13 @@ import json
 from typing import Any
 
 _scalar = json.JSONEncoder(ensure_ascii=False).encode
-_key = functools.lru_cache(maxsize=4096)(_scalar)  # the same few keys recur in every document
+# The same few keys and strings recur in every document; typed, so True never answers for 1.
+_string = functools.lru_cache(maxsize=4096, typed=True)(_scalar)
+
+
+@functools.lru_cache(maxsize=256)
+def _pad(depth: int) -> str:
+    return "\n" + "  " * depth
 
 
 class CanonicalEncoder:
@@ -26,26 +32,23 @@ class CanonicalEncoder:
     def encode(self, value: Any) -> str:
         return self._encode(value, 0) + "\n"
 
-    def _item(self, value: Any, depth: int) -> str:
-        return _key(value) if type(value) is str else self._encode(value, depth)
-
     def _encode(self, value: Any, depth: int) -> str:
-        if isinstance(value, dict):
-            if not value:
-                return "{}"
-            brackets, parts = "{}", lambda: [f"{_key(k)}: {self._item(value[k], depth + 1)}" for k in sorted(value)]
-        elif isinstance(value, list):
-            if not value:
-                return "[]"
-            brackets, parts = "[]", lambda: [self._item(v, depth + 1) for v in value]
-        else:
+        if type(value) is str:
+            return _string(value)
+        if not isinstance(value, (dict, list)):
             return _scalar(value)
+        if not value:
+            return "{}" if isinstance(value, dict) else "[]"
         key = (id(value), depth)
         hit = self._memo.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
-        pad = "\n" + "  " * (depth + 1)
-        text = brackets[0] + pad + ("," + pad).join(parts()) + "\n" + "  " * depth + brackets[1]
+        inner, pad = depth + 1, _pad(depth + 1)
+        if isinstance(value, dict):
+            items = [f"{_string(k)}: {self._encode(v, inner)}" for k, v in sorted(value.items())]
+            text = "{" + pad + ("," + pad).join(items) + _pad(depth) + "}"
+        else:
+            text = "[" + pad + ("," + pad).join([self._encode(v, inner) for v in value]) + _pad(depth) + "]"
         self._memo[key] = (value, text)  # holding `value` keeps its id from being reused
         return text
 
