@@ -150,6 +150,11 @@ def _explain(error: Any, doc: Document) -> Iterator[Finding]:
         shown = "the value" if secret else f"`{error.instance}`"
         form = error.schema.get("description", error.validator_value)
         yield path, "S006", f"{name}: {shown} does not have the expected form ({form})", False
+    elif keyword == "enum" and not secret:
+        accepted = [str(v) for v in error.validator_value]
+        close = difflib.get_close_matches(str(error.instance), accepted, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"expected one of: {', '.join(accepted)}"
+        yield path, "S007", f"{name}: {json.dumps(error.instance)} is not accepted, {hint}", False
     else:
         yield path, "S007", f"{name} is not an accepted value ({keyword})", False
 

@@ -66,8 +66,9 @@ def test_flow_rules(env):
 
 def test_flow_schema_checks_event_and_regex(env):
     root = env({"orgs/acme.yaml": "", "flows/x.yaml": "org: acme\nevent: job_exploded\nexpect: {subject: '(['}\n"})
-    found = [(p.line, p.rule) for p in validate([str(root)]).problems]
-    assert found == [(2, "S007"), (3, "S006")]
+    problems = validate([str(root)]).problems
+    assert [(p.line, p.rule) for p in problems] == [(2, "S007"), (3, "S006")]
+    assert problems[0].message == '`event`: "job_exploded" is not accepted, did you mean `job_completed`?'
 
 
 def test_every_semantic_and_schema_rule_has_a_case():
