@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from notifycfg.problems import Problem
+
+if TYPE_CHECKING:  # result types of other rooms; reporters only read them
+    from notifycfg.diff import DiffResult
+    from notifycfg.explain import Explained
+    from notifycfg.flows import FlowResult
+    from notifycfg.promote import Plan
 from notifycfg.rules import RULES
 from notifycfg.validate import ValidationResult
 
@@ -89,7 +96,7 @@ def _show(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def explain_text(items: list) -> str:
+def explain_text(items: list[Explained]) -> str:
     lines = []
     for item in items:
         line = f"{item.path} = {_show(item.value)}    {item.origin}"
@@ -101,13 +108,13 @@ def explain_text(items: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def explain_json(items: list) -> str:
+def explain_json(items: list[Explained]) -> str:
     body = [{"path": i.path, "value": i.value, "origin": i.origin, "overrides": list(i.overridden), "note": i.note}
             for i in items]
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
-def diff_text(result, a: str, b: str) -> str:
+def diff_text(result: DiffResult, a: str, b: str) -> str:
     if result.equal:
         return ""
     lines = [f"--- {a}", f"+++ {b}"]
@@ -119,7 +126,7 @@ def diff_text(result, a: str, b: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def diff_json(result, a: str, b: str) -> str:
+def diff_json(result: DiffResult, a: str, b: str) -> str:
     body = {
         "equal": result.equal, "a": a, "b": b, "added": result.added, "removed": result.removed,
         "changed": {org: [{"path": c.path, "old": c.old, "new": c.new} for c in found]
@@ -128,7 +135,7 @@ def diff_json(result, a: str, b: str) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
-def flows_text(results: list) -> str:
+def flows_text(results: list[FlowResult]) -> str:
     lines = []
     for r in results:
         verdict = "PASS" if r.passed else "FAIL"
@@ -140,7 +147,7 @@ def flows_text(results: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def flows_junit(results: list) -> str:
+def flows_junit(results: list[FlowResult]) -> str:
     failures = sum(not r.passed for r in results)
     total = sum(r.seconds for r in results)
     cases = []
@@ -159,7 +166,7 @@ def flows_junit(results: list) -> str:
     ]) + "\n"
 
 
-def plan_text(plan) -> str:
+def plan_text(plan: Plan) -> str:
     lines = [f"promote {plan.source} -> {plan.target}"]
     for f in plan.files:
         if f.skipped:
