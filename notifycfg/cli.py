@@ -59,12 +59,12 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, verbose: bool) -> N
 
 def _environment(path: str, what: str) -> Any:
     """A valid environment, or the problems printed to stderr and exit (1 for compile, 2 otherwise)."""
-    from notifycfg.environment import EnvironmentError_, load_environment
+    from notifycfg.environment import NotAnEnvironment, load_environment
     from notifycfg.reporters import text
 
     try:
         env, result = load_environment(path)
-    except EnvironmentError_ as exc:
+    except NotAnEnvironment as exc:
         raise UsageFailure(str(exc)) from None
     if env is None:
         click.echo(text(result), err=True, nl=False)
@@ -174,7 +174,7 @@ def flows_run(env_dir: str, junit: str | None) -> None:
     from notifycfg import reporters
 
     env = _environment(env_dir, "run")
-    specs = flow_runner.flows_of(env, env.documents)
+    specs = flow_runner.flows_of(env)
     if not specs:
         raise UsageFailure(f"no flows in {env_dir}/flows")
     results = flow_runner.run(env, specs)
@@ -192,11 +192,11 @@ def check(env_dir: str, junit: str | None, strict: bool) -> None:
     """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
     from notifycfg import compile_output, reporters
     from notifycfg import flows as flow_runner
-    from notifycfg.environment import EnvironmentError_, load_environment
+    from notifycfg.environment import NotAnEnvironment, load_environment
 
     try:
         env, result = load_environment(env_dir, strict=strict)
-    except EnvironmentError_ as exc:
+    except NotAnEnvironment as exc:
         raise UsageFailure(str(exc)) from None
     click.echo(reporters.text(result, strict=strict), nl=False)
     click.echo(f"validate: {reporters.summary(result, strict)}")
@@ -205,7 +205,7 @@ def check(env_dir: str, junit: str | None, strict: bool) -> None:
         sys.exit(EXIT_PROBLEMS)
     files = compile_output.render(env.all_effective())
     click.echo(f"compile: ok, {len(files)} organization(s)")
-    specs = flow_runner.flows_of(env, env.documents)
+    specs = flow_runner.flows_of(env)
     results = flow_runner.run(env, specs) if specs else []
     click.echo(reporters.flows_text(results), nl=False)
     if junit:
@@ -279,12 +279,12 @@ def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], al
     Exit 0 done (or nothing to do), 1 refused, 2 usage.
     """
     from notifycfg import promote as promotion
-    from notifycfg.environment import EnvironmentError_
+    from notifycfg.environment import NotAnEnvironment
     from notifycfg.reporters import plan_text
 
     try:
         outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
-    except EnvironmentError_ as exc:
+    except NotAnEnvironment as exc:
         raise UsageFailure(str(exc)) from None
     except ValueError as exc:
         raise UsageFailure(str(exc)) from None

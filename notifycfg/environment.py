@@ -11,7 +11,7 @@ from notifycfg.loader import Document
 from notifycfg.validate import ValidationResult, validate
 
 
-class EnvironmentError_(Exception):
+class NotAnEnvironment(Exception):
     """Not an environment directory (a usage error, exit 2)."""
 
 
@@ -58,7 +58,7 @@ def load_environment(path: str, strict: bool = False) -> tuple[Environment | Non
     """Validate `path` as one environment; the Environment only when it has no errors."""
     root = Path(path)
     if not root.is_dir():
-        raise EnvironmentError_(f"not an environment directory: {path}")
+        raise NotAnEnvironment(f"not an environment directory: {path}")
     result = validate([path])
     if not result.ok(strict):
         return None, result

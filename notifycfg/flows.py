@@ -56,9 +56,9 @@ class FlowResult:
         return not self.failures
 
 
-def flows_of(env: Environment, documents: dict[str, Document] | None = None) -> list[Flow]:
-    docs = env.documents if documents is None else documents
-    return sorted((Flow.from_document(d) for d in docs.values() if d.kind == "flow"), key=lambda f: f.name)
+def flows_of(env: Environment) -> list[Flow]:
+    """The environment's flow files, by name."""
+    return sorted((Flow.from_document(d) for d in env.documents.values() if d.kind == "flow"), key=lambda f: f.name)
 
 
 @dataclass(frozen=True)
