@@ -6,9 +6,10 @@ environment error. Nothing here decides what a problem is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 class UsageFailure(click.ClickException):
     exit_code = EXIT_USAGE
+
+
+@contextlib.contextmanager
+def _usage_errors() -> Iterator[None]:
+    """The environment layer's usage errors (no such environment or organization) -> exit 2."""
+    from notifycfg.environment import NotAnEnvironment, UnknownOrganization
+
+    try:
+        yield
+    except (NotAnEnvironment, UnknownOrganization) as exc:
+        raise UsageFailure(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -59,13 +71,11 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, verbose: bool) -> N
 
 def _environment(path: str, what: str) -> Any:
     """A valid environment, or the problems printed to stderr and exit (1 for compile, 2 otherwise)."""
-    from notifycfg.environment import NotAnEnvironment, load_environment
+    from notifycfg.environment import load_environment
     from notifycfg.reporters import text
 
-    try:
+    with _usage_errors():
         env, result = load_environment(path)
-    except NotAnEnvironment as exc:
-        raise UsageFailure(str(exc)) from None
     if env is None:
         click.echo(text(result), err=True, nl=False)
         click.echo(f"notifycfg: {path} is not valid: nothing to {what}", err=True)
@@ -93,9 +103,8 @@ def compile_cmd(env_dir: str, out: str | None, orgs: tuple[str, ...], fmt: str) 
     if fmt == "files" and not out:
         raise UsageFailure("give -o OUT (or --format json to print instead)")
     env = _environment(env_dir, "compile")
-    unknown = sorted(set(orgs) - set(env.orgs))
-    if unknown:
-        raise UsageFailure(f"no organization {', '.join(unknown)} in {env_dir}")
+    with _usage_errors():
+        env.require(orgs)
     effective = env.all_effective(sorted(set(orgs)) if orgs else None)
     if fmt == "json":
         from notifycfg.canonical import CanonicalEncoder
@@ -128,8 +137,8 @@ def explain(env_dir: str, org: str, key: str, fmt: str) -> None:
     from notifycfg.explain import explain as run_explain
 
     env = _environment(env_dir, "explain")
-    if org not in env.orgs:
-        raise UsageFailure(f"no organization {org} in {env_dir}")
+    with _usage_errors():
+        env.require([org])
     try:
         items = run_explain(env.effective(org, track=True), key, replaced())
     except UnknownKey as exc:
@@ -192,12 +201,10 @@ def check(env_dir: str, junit: str | None, strict: bool) -> None:
     """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
     from notifycfg import compile_output, reporters
     from notifycfg import flows as flow_runner
-    from notifycfg.environment import NotAnEnvironment, load_environment
+    from notifycfg.environment import load_environment
 
-    try:
+    with _usage_errors():
         env, result = load_environment(env_dir, strict=strict)
-    except NotAnEnvironment as exc:
-        raise UsageFailure(str(exc)) from None
     click.echo(reporters.text(result, strict=strict), nl=False)
     click.echo(f"validate: {reporters.summary(result, strict)}")
     if env is None:
@@ -246,8 +253,8 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
         raise UsageFailure(f"--to {to!r}: {problem}")
     target = _server(server)
     env = _environment(env_dir, "send")
-    if org not in env.orgs:
-        raise UsageFailure(f"no organization {org} in {env_dir}")
+    with _usage_errors():
+        env.require([org])
     data = env.effective(org).data
     transport = mailer.Transport.from_effective(data)
     message = messages.build(events.test_email(org), data["email"]["from"], [to])
@@ -279,15 +286,11 @@ def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], al
     Exit 0 done (or nothing to do), 1 refused, 2 usage.
     """
     from notifycfg import promote as promotion
-    from notifycfg.environment import NotAnEnvironment
     from notifycfg.reporters import plan_text
 
     try:
-        outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
-    except NotAnEnvironment as exc:
-        raise UsageFailure(str(exc)) from None
-    except ValueError as exc:
-        raise UsageFailure(str(exc)) from None
+        with _usage_errors():
+            outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
     except promotion.PromotionRefused as exc:
         click.echo(f"notifycfg: promotion refused: {exc}", err=True)
         for detail in exc.details:
@@ -359,7 +362,7 @@ def serve(host: str, smtp_port: int, http_port: int, no_http: bool, tls: str, re
 
     Messages are listed at GET /api/messages (see the README for the whole API).
     """
-    from smtp_harness.faults import FaultError, parse_fault
+    from smtp_harness.faults import parse_fault
     from smtp_harness.harness import HarnessConfig
     from smtp_harness.serve import ServeError, run
 
@@ -371,8 +374,9 @@ def serve(host: str, smtp_port: int, http_port: int, no_http: bool, tls: str, re
             max_messages=max_messages, on_full=on_full,
         )
         config.check()
-        run(config)
-    except (FaultError, ValueError) as exc:
+    except ValueError as exc:  # FaultError included: bad --fault, --auth or option combination
         raise UsageFailure(str(exc)) from None
+    try:
+        run(config)
     except ServeError as exc:
         raise UsageFailure(str(exc)) from None

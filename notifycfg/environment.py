@@ -15,12 +15,25 @@ class NotAnEnvironment(Exception):
     """Not an environment directory (a usage error, exit 2)."""
 
 
+class UnknownOrganization(Exception):
+    """Organizations asked for by id that the environment(s) do not have (a usage error, exit 2)."""
+
+    def __init__(self, orgs: list[str], where: str) -> None:
+        super().__init__(f"no organization {', '.join(orgs)} in {where}")
+
+
 @dataclass(frozen=True)
 class Environment:
     root: Path
     host: Document
     orgs: dict[str, Document]  # org id -> document, sorted by id
     documents: dict[str, Document]  # every file of the environment, flows included
+
+    def require(self, orgs: list[str] | tuple[str, ...]) -> None:
+        """UnknownOrganization unless every id in `orgs` is an organization here."""
+        unknown = sorted(set(orgs) - set(self.orgs))
+        if unknown:
+            raise UnknownOrganization(unknown, self.root.as_posix())
 
     def base_layers(self) -> list[compiler.Layer]:
         return [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults()), _layer(self.host)]

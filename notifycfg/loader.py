@@ -96,11 +96,10 @@ def _non_string_key(key_node: Node) -> LoadError:
     return _mark_error("L004", message, key_node.start_mark)
 
 
-def _position_of(raw: bytes, offset: int) -> tuple[int, int]:
-    before = raw[:offset]
-    line = before.count(b"\n") + 1
-    column = len(before) - (before.rfind(b"\n") + 1) + 1
-    return line, column
+def _position_of(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of `offset` in `text`."""
+    before = text[:offset]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def decode(raw: bytes) -> str:
@@ -110,7 +109,9 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _position_of(raw, exc.start)
+        # Everything before the bad byte is valid UTF-8: count columns in characters, as editors do.
+        valid = raw[: exc.start].decode("utf-8")
+        line, column = _position_of(valid, len(valid))
         raise LoadError("L007", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, column) from None
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -172,9 +173,7 @@ def _check_expansion(data: Any, text: str) -> None:
 
 
 def _first_anchor(text: str) -> tuple[int, int]:
-    offset = text.find("&")
-    before = text[: max(offset, 0)]
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    return _position_of(text, max(text.find("&"), 0))
 
 
 class _Unusual(Exception):

@@ -23,7 +23,7 @@ from typing import Any
 from notifycfg import schema
 from notifycfg.compile_output import inputs_digest
 from notifycfg.diff import UNSET, flatten
-from notifycfg.environment import Environment, load_environment
+from notifycfg.environment import Environment, UnknownOrganization, load_environment
 from notifycfg.problems import DataPath, dig, dotted, has_path
 
 AUDIT_LOG = "promotions.jsonl"
@@ -210,7 +210,7 @@ def promote(source: str, target: str, orgs: list[str] | None = None, allow_remov
         raise PromotionRefused(f"the target {target} is not valid", [_line(p) for p in dst_result.problems if p.severity == "error"])
     unknown = sorted(set(orgs or []) - set(src.orgs) - set(dst.orgs))
     if unknown:
-        raise ValueError(f"no organization {', '.join(unknown)} in either environment")
+        raise UnknownOrganization(unknown, "either environment")
     the_plan = plan(src, dst, sorted(set(orgs)) if orgs else None, allow_removals)
     if dry_run or the_plan.empty:
         return Outcome(the_plan, [], None)
