@@ -13,7 +13,7 @@ import sys
 from common import WORK, Figure, timed
 from gen import generate
 
-from notifycfg import schema
+from notifycfg.config import schema
 
 SIZES = (100, 1_000, 10_000)
 FLOOR = (
@@ -86,7 +86,7 @@ def run(quick: bool = False) -> dict:
 
 
 def _has_compile() -> bool:
-    from notifycfg.cli import main
+    from notifycfg.cli.app import main
 
     return "compile" in main.commands
 

@@ -1,4 +1,4 @@
-from notifycfg.cli import run
+from notifycfg.cli.app import run
 
 run()
 

@@ -20,11 +20,11 @@ def test_harness_never_imports_notifycfg():
 def test_validate_path_never_loads_the_smtp_stack():
     code = (
         "import sys\n"
-        "from notifycfg.cli import main\n"
+        "from notifycfg.cli.app import main\n"
         f"try:\n    main(['validate', {str(CONFIGS / 'prod')!r}], standalone_mode=False)\n"
         "except SystemExit:\n    pass\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('aiosmtpd', 'aiohttp', 'smtp_harness', 'smtplib', 'trustme',"
-        " 'jsonschema') or m in ('notifycfg.mailer', 'notifycfg.flows'))\n"
+        " 'jsonschema') or m in ('notifycfg.notify.mailer', 'notifycfg.notify.flows'))\n"
         "print(','.join(bad))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -13,9 +13,10 @@ from conftest import CONFIGS, cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifycfg import compiler, schema
-from notifycfg.canonical import dumps
-from notifycfg.environment import load_environment, replaced
+from notifycfg.config import layering as compiler
+from notifycfg.config import schema
+from notifycfg.compile.canonical import dumps
+from notifycfg.compile.environment import load_environment, replaced
 
 EVENTS = ["password_recovery", "license_status", "product_updates", "job_alerts", "robot_alerts"]
 addresses = st.sampled_from(["a@example.com", "b@example.org", "ops@corp.example", "x@y.example.net"])
@@ -175,7 +176,7 @@ def test_compile_options(tmp_path):
 
 def test_compile_is_interrupted_safely(tmp_path):
     """A failure between files leaves OUT as it was and no staging directory behind."""
-    from notifycfg import compile_output
+    from notifycfg.compile import output as compile_output
 
     out = tmp_path / "out"
     compile_output.write(out, {"a.json": b"1\n", "manifest.json": b"{}\n"})

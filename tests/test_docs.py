@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import ROOT
 
-from notifycfg.rules import RULES
+from notifycfg.config.rules import RULES
 
 
 def test_every_rule_is_documented_exactly():

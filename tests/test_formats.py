@@ -6,7 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifycfg.formats import _plain_email, email_problem, header_text_problem, smtp_host_problem
+from notifycfg.config.formats import _plain_email, email_problem, header_text_problem, smtp_host_problem
 
 local = st.text(alphabet="abcXYZ019.!#-_+~'", min_size=1, max_size=12)
 label = st.text(alphabet="abz09-", min_size=1, max_size=8)

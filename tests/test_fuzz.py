@@ -18,9 +18,9 @@ from conftest import CONFIGS, HOST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifycfg.environment import load_environment
-from notifycfg.loader import LoadError, load_document
-from notifycfg.validate import validate
+from notifycfg.compile.environment import load_environment
+from notifycfg.config.loader import LoadError, load_document
+from notifycfg.config.validate import validate
 
 settings.register_profile("default", max_examples=120, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=5000, deadline=3000, suppress_health_check=[HealthCheck.too_slow])

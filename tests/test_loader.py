@@ -7,8 +7,8 @@ import tracemalloc
 
 import pytest
 
-from notifycfg.loader import MAX_FILE_BYTES, LoadError, load_document
-from notifycfg.validate import validate
+from notifycfg.config.loader import MAX_FILE_BYTES, LoadError, load_document
+from notifycfg.config.validate import validate
 
 
 def refusal(text: str | bytes) -> LoadError:

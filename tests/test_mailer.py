@@ -13,7 +13,9 @@ from email import policy
 import pytest
 from conftest import CONFIGS, cli
 
-from notifycfg import events, mailer, messages
+from notifycfg.config import events
+from notifycfg.notify import mailer
+from notifycfg.notify import messages
 from smtp_harness import Harness
 
 SENDER = {"address": "noreply@example.com", "display_name": "Plateforme Éxample"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifycfg.rules import CHECKS, RULES
-from notifycfg.validate import validate
+from notifycfg.config.rules import CHECKS, RULES
+from notifycfg.config.validate import validate
 
 
 def problems_for(env, org: str | None = None, host: str | None = None):

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from notifycfg.problems import DataPath
+from notifycfg.datapath import DataPath
 
 MAX_FILE_BYTES = 1 << 20
 MAX_DEPTH = 64

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notifycfg import rules, schema
-from notifycfg.discover import Refusal, Target, discover
-from notifycfg.loader import Document, LoadError, load_document
-from notifycfg.problems import Problem, dotted
+from notifycfg.config import rules
+from notifycfg.config import schema
+from notifycfg.config.discover import Refusal, Target, discover
+from notifycfg.config.loader import Document, LoadError, load_document
+from notifycfg.config.problems import Problem
+from notifycfg.datapath import dotted
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _rule_problems(
     doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None],
     org_ids: dict[Path, frozenset[str] | None],
 ) -> list[Problem]:
-    from notifycfg import compiler  # only files that reach the rules need layering
+    from notifycfg.config import layering as compiler  # only files that reach the rules need layering
 
     layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults())]
     if doc.kind == "org":

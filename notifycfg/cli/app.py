@@ -27,7 +27,7 @@ class UsageFailure(click.ClickException):
 @contextlib.contextmanager
 def _usage_errors() -> Iterator[None]:
     """The environment layer's usage errors (no such environment or organization) -> exit 2."""
-    from notifycfg.environment import NotAnEnvironment, UnknownOrganization
+    from notifycfg.compile.environment import NotAnEnvironment, UnknownOrganization
 
     try:
         yield
@@ -58,8 +58,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, verbose: bool) -> N
     Prints nothing and exits 0 when all is well (pre-commit friendly); otherwise
     one `file:line:column: severity RULE message` line per problem and exit 1.
     """
-    from notifycfg.reporters import REPORTERS
-    from notifycfg.validate import validate as run
+    from notifycfg.report.formats import REPORTERS
+    from notifycfg.config.validate import validate as run
 
     try:
         result = run(list(paths))
@@ -71,8 +71,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool, verbose: bool) -> N
 
 def _environment(path: str, what: str) -> Any:
     """A valid environment, or the problems printed to stderr and exit (1 for compile, 2 otherwise)."""
-    from notifycfg.environment import load_environment
-    from notifycfg.reporters import text
+    from notifycfg.compile.environment import load_environment
+    from notifycfg.report.formats import text
 
     with _usage_errors():
         env, result = load_environment(path)
@@ -98,7 +98,7 @@ def compile_cmd(env_dir: str, out: str | None, orgs: tuple[str, ...], fmt: str) 
     written to a temporary directory and moved into place: an invalid
     environment (exit 1) or a failure leaves OUT as it was.
     """
-    from notifycfg import compile_output
+    from notifycfg.compile import output as compile_output
 
     if fmt == "files" and not out:
         raise UsageFailure("give -o OUT (or --format json to print instead)")
@@ -107,7 +107,7 @@ def compile_cmd(env_dir: str, out: str | None, orgs: tuple[str, ...], fmt: str) 
         env.require(orgs)
     effective = env.all_effective(sorted(set(orgs)) if orgs else None)
     if fmt == "json":
-        from notifycfg.canonical import CanonicalEncoder
+        from notifycfg.compile.canonical import CanonicalEncoder
 
         click.echo(CanonicalEncoder().encode({org: e.document() for org, e in effective.items()}), nl=False)
         return
@@ -131,10 +131,10 @@ def explain(env_dir: str, org: str, key: str, fmt: str) -> None:
 
     KEY is dotted: `email.smtp.port`, or a prefix such as `email.from`.
     """
-    from notifycfg import reporters
-    from notifycfg.environment import replaced
-    from notifycfg.explain import UnknownKey
-    from notifycfg.explain import explain as run_explain
+    from notifycfg.report import formats as reporters
+    from notifycfg.compile.environment import replaced
+    from notifycfg.compile.explain import UnknownKey
+    from notifycfg.compile.explain import explain as run_explain
 
     env = _environment(env_dir, "explain")
     with _usage_errors():
@@ -152,8 +152,8 @@ def explain(env_dir: str, org: str, key: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def diff(env_a: str, env_b: str, fmt: str) -> None:
     """What differs in effective configuration, per organization. Exit 0 when equal, 1 when they differ."""
-    from notifycfg import reporters
-    from notifycfg.diff import diff as run_diff
+    from notifycfg.report import formats as reporters
+    from notifycfg.compile.diff import diff as run_diff
 
     a, b = _environment(env_a, "diff"), _environment(env_b, "diff")
     result = run_diff(a.all_effective(), b.all_effective())
@@ -179,8 +179,8 @@ def flows() -> None:
 def flows_run(env_dir: str, junit: str | None) -> None:
     """Send every flow's event through an in-process harness that mirrors each
     organization's security, and check what arrives. Exit 1 on any failure."""
-    from notifycfg import flows as flow_runner
-    from notifycfg import reporters
+    from notifycfg.notify import flows as flow_runner
+    from notifycfg.report import formats as reporters
 
     env = _environment(env_dir, "run")
     specs = flow_runner.flows_of(env)
@@ -199,9 +199,10 @@ def flows_run(env_dir: str, junit: str | None) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
 def check(env_dir: str, junit: str | None, strict: bool) -> None:
     """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
-    from notifycfg import compile_output, reporters
-    from notifycfg import flows as flow_runner
-    from notifycfg.environment import load_environment
+    from notifycfg.compile import output as compile_output
+    from notifycfg.report import formats as reporters
+    from notifycfg.notify import flows as flow_runner
+    from notifycfg.compile.environment import load_environment
 
     with _usage_errors():
         env, result = load_environment(env_dir, strict=strict)
@@ -245,8 +246,10 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
     Secrets are resolved now, from the environment or files; a missing one is
     an error naming the reference. Exit 0 sent, 1 refused or failed, 2 usage.
     """
-    from notifycfg import events, mailer, messages
-    from notifycfg.formats import email_problem
+    from notifycfg.config import events
+    from notifycfg.notify import mailer
+    from notifycfg.notify import messages
+    from notifycfg.config.formats import email_problem
 
     problem = email_problem(to)
     if problem:
@@ -285,8 +288,8 @@ def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], al
     plan and a summary usable as a commit message. Running it twice is a no-op.
     Exit 0 done (or nothing to do), 1 refused, 2 usage.
     """
-    from notifycfg import promote as promotion
-    from notifycfg.reporters import plan_text
+    from notifycfg.promote import promotion
+    from notifycfg.report.formats import plan_text
 
     try:
         with _usage_errors():

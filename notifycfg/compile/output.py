@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 from notifycfg import __version__
-from notifycfg.canonical import CanonicalEncoder
-from notifycfg.compiler import Effective
-from notifycfg.environment import Environment, relative_name
+from notifycfg.compile.canonical import CanonicalEncoder
+from notifycfg.config.layering import Effective
+from notifycfg.compile.environment import Environment, relative_name
 
 MANIFEST = "manifest.json"
 

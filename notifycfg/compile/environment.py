@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from notifycfg import compiler, schema
-from notifycfg.loader import Document
-from notifycfg.validate import ValidationResult, validate
+from notifycfg.config import layering as compiler
+from notifycfg.config import schema
+from notifycfg.config.loader import Document
+from notifycfg.config.validate import ValidationResult, validate
 
 
 class NotAnEnvironment(Exception):

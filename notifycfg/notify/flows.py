@@ -19,9 +19,11 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from notifycfg import events, mailer, messages
-from notifycfg.environment import Environment
-from notifycfg.loader import Document
+from notifycfg.config import events
+from notifycfg.notify import mailer
+from notifycfg.notify import messages
+from notifycfg.compile.environment import Environment
+from notifycfg.config.loader import Document
 
 FLOW_HEADER = "X-Notifycfg-Flow"
 

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from notifycfg import schema
-from notifycfg.compile_output import inputs_digest
-from notifycfg.diff import UNSET, flatten
-from notifycfg.environment import Environment, UnknownOrganization, load_environment
-from notifycfg.problems import DataPath, dig, dotted, has_path
+from notifycfg.config import schema
+from notifycfg.compile.output import inputs_digest
+from notifycfg.compile.diff import UNSET, flatten
+from notifycfg.compile.environment import Environment, UnknownOrganization, load_environment
+from notifycfg.datapath import DataPath, dig, dotted, has_path
 
 AUDIT_LOG = "promotions.jsonl"
 LOCAL_MARK = "x-notifycfg-local"

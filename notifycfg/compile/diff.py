@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifycfg.compiler import Effective
+from notifycfg.config.layering import Effective
 
 UNSET = "(unset)"
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from notifycfg import secrets
+from notifycfg.notify import secrets
 
 IMPLICIT_TLS_PORT = 465
 FAILURE_CLASSES = ("config", "secret", "connection", "tls", "certificate", "auth", "recipient", "temporary", "permanent")

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from notifycfg.problems import DataPath, Severity, has_path
+from notifycfg.config.problems import Severity
+from notifycfg.datapath import DataPath, has_path
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def _flow_unknown_org(ctx: Context) -> Iterator[Finding]:
 def _flow_params(ctx: Context) -> Iterator[Finding]:
     if ctx.kind != "flow":
         return
-    from notifycfg.events import EVENTS, check_params  # flows only: keep it off the org-file path
+    from notifycfg.config.events import EVENTS, check_params  # flows only: keep it off the org-file path
 
     event = EVENTS[ctx.data["event"]]
     for message in check_params(event, ctx.data.get("params", {})):

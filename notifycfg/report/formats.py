@@ -9,15 +9,15 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from notifycfg.problems import Problem
+from notifycfg.config.problems import Problem
 
 if TYPE_CHECKING:  # result types of other rooms; reporters only read them
-    from notifycfg.diff import DiffResult
-    from notifycfg.explain import Explained
-    from notifycfg.flows import FlowResult
-    from notifycfg.promote import Plan
-from notifycfg.rules import RULES
-from notifycfg.validate import ValidationResult
+    from notifycfg.compile.diff import DiffResult
+    from notifycfg.compile.explain import Explained
+    from notifycfg.notify.flows import FlowResult
+    from notifycfg.promote.promotion import Plan
+from notifycfg.config.rules import RULES
+from notifycfg.config.validate import ValidationResult
 
 FORMATS = ("text", "json", "github", "junit")
 

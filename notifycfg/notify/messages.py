@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
-from notifycfg.events import Rendered
+from notifycfg.config.events import Rendered
 
 
 def _address(address: str, display_name: str | None = None) -> Address:

@@ -18,9 +18,10 @@ from typing import Any
 
 import jsonschema_rs
 
-from notifycfg.formats import FORMATS
-from notifycfg.loader import Document
-from notifycfg.problems import DataPath, Problem, dotted
+from notifycfg.config.formats import FORMATS
+from notifycfg.config.loader import Document
+from notifycfg.config.problems import Problem
+from notifycfg.datapath import DataPath, dotted
 
 SCHEMA_FILES = {"host": "host.schema.json", "org": "org.schema.json", "flow": "flow.schema.json"}
 SECRET_MARK = "x-notifycfg-secret"
@@ -29,8 +30,9 @@ YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off", "true", "false"}
 
 def schema_dir() -> Path:
     """Packaged copy inside the wheel, else the repository's `schemas/`."""
-    packaged = Path(__file__).parent / "schemas"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "schemas"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "schemas"
+    return packaged if packaged.is_dir() else package.parent / "schemas"
 
 
 @cache

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifycfg.problems import MISSING, DataPath, dig, has_path
+from notifycfg.datapath import MISSING, DataPath, dig, has_path
 
 DEFAULT_LAYER = "schema default"
 

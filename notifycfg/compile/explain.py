@@ -6,8 +6,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from notifycfg.compiler import Effective
-from notifycfg.problems import DataPath, dotted
+from notifycfg.config.layering import Effective
+from notifycfg.datapath import DataPath, dotted
 
 
 class UnknownKey(Exception):
