@@ -9,46 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smtp_harness.config import HarnessConfig
 from smtp_harness.faults import Fault, parse_fault
-from smtp_harness.store import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES, Message, MessageStore
-
-
-@dataclass
-class HarnessConfig:
-    host: str = "127.0.0.1"
-    port: int = 0
-    tls: str = "off"  # off | starttls | implicit
-    users: dict[str, str] = field(default_factory=dict)
-    auth_required: bool = False
-    require_tls: bool = False
-    certfile: str | None = None
-    keyfile: str | None = None
-    http: bool = True
-    http_host: str | None = None  # defaults to `host`
-    http_port: int = 0
-    maildir: str | None = None
-    faults: list[Fault | str | dict[str, Any]] = field(default_factory=list)
-    size_limit: int = 10 * 1024 * 1024
-    idle_timeout: float = 60.0
-    max_messages: int = DEFAULT_MAX_MESSAGES
-    max_bytes: int = DEFAULT_MAX_BYTES
-    on_full: str = "reject"
-
-    def check(self) -> None:
-        from smtp_harness.smtp import TLS_MODES
-
-        if self.tls not in TLS_MODES:
-            raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}")
-        if self.require_tls and self.tls != "starttls":
-            raise ValueError("require_tls applies to tls='starttls' (implicit TLS is always encrypted)")
-        if (self.certfile is None) != (self.keyfile is None):
-            raise ValueError("certfile and keyfile go together")
-        if self.auth_required and not self.users:
-            raise ValueError("auth_required needs at least one user")
+from smtp_harness.store import Message, MessageStore
 
 
 class AsyncHarness:
@@ -83,15 +49,13 @@ class AsyncHarness:
             server_tls = tls.from_files(cfg.certfile, cfg.keyfile) if cfg.certfile else tls.throwaway()
             self._tls = server_tls
             self.ca_path = server_tls.ca_path
-        settings = smtp.SMTPSettings(cfg.tls, dict(cfg.users), cfg.auth_required, cfg.require_tls,
-                                     cfg.size_limit, cfg.idle_timeout)
         handler = smtp.CaptureHandler(self.store, self.faults, cfg.tls == "implicit",
                                       Maildir(cfg.maildir) if cfg.maildir else None, offer_auth=bool(cfg.users))
         self._handler = handler
         context = server_tls.context if server_tls else None
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            smtp.smtp_factory(settings, handler, context), cfg.host, cfg.port,
+            smtp.smtp_factory(cfg, handler, context), cfg.host, cfg.port,
             ssl=context if cfg.tls == "implicit" else None, reuse_address=True,
         )
         self._servers.append(server)

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from smtp_harness.config import FILTERS
 from smtp_harness.faults import FaultError
 
 if TYPE_CHECKING:
     from smtp_harness.harness import AsyncHarness
-
-FILTERS = ("rcpt", "mail_from", "auth_user", "subject")
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

@@ -20,8 +20,8 @@ from email.parser import BytesParser
 from functools import cached_property
 from typing import Any
 
-DEFAULT_MAX_MESSAGES = 50_000
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+from smtp_harness.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES, FILTERS
+
 
 
 class StoreFull(Exception):
@@ -212,9 +212,8 @@ class MessageStore:
 
 
 def _filters(filters: dict[str, Any]) -> dict[str, Any]:
-    allowed = ("rcpt", "mail_from", "auth_user", "subject")
-    unknown = set(filters) - set(allowed)
+    unknown = set(filters) - set(FILTERS)
     if unknown:
         raise TypeError(f"unknown filters: {', '.join(sorted(unknown))}")
-    return {k: filters.get(k) for k in allowed}
+    return {k: filters.get(k) for k in FILTERS}
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from notifycfg.config import layering as compiler
 from notifycfg.config import schema
 from notifycfg.compile.canonical import dumps
-from notifycfg.compile.environment import load_environment, replaced
+from notifycfg.compile.environment import load_environment
 
 EVENTS = ["password_recovery", "license_status", "product_updates", "job_alerts", "robot_alerts"]
 addresses = st.sampled_from(["a@example.com", "b@example.org", "ops@corp.example", "x@y.example.net"])
@@ -51,13 +51,13 @@ org_files = st.fixed_dictionaries({}, optional={
 
 def effective(host: dict, org: dict) -> compiler.Effective:
     layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults()), compiler.Layer("host.yaml", host)]
-    return compiler.compile_org("o", layers, compiler.Layer("orgs/o.yaml", org), replaced(), track=True)
+    return compiler.compile_org("o", layers, compiler.Layer("orgs/o.yaml", org), schema.replaced_paths(), track=True)
 
 
 def fast_effective(host: dict, org: dict) -> compiler.Effective:
     defaults = compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults())
-    merged = compiler.Layer("host.yaml", compiler.merge([defaults, compiler.Layer("host.yaml", host)], replaced(), False)[0])
-    return compiler.compile_org("o", [merged], compiler.Layer("orgs/o.yaml", org), replaced(), beneath=defaults)
+    merged = compiler.Layer("host.yaml", compiler.merge([defaults, compiler.Layer("host.yaml", host)], schema.replaced_paths(), False)[0])
+    return compiler.compile_org("o", [merged], compiler.Layer("orgs/o.yaml", org), schema.replaced_paths(), beneath=defaults)
 
 
 def leaves(data, prefix=()):
@@ -77,7 +77,7 @@ LAWS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 def test_empty_org_compiles_to_the_hosts_settings(host):
     assert effective(host, {}).data == effective(host, {"notifications": {}}).data
     assert effective(host, {}).data == compiler.merge(
-        [compiler.Layer("d", schema.defaults()), compiler.Layer("h", host)], replaced())[0]
+        [compiler.Layer("d", schema.defaults()), compiler.Layer("h", host)], schema.replaced_paths())[0]
     assert effective(host, {}).mail_settings == "host"
 
 
@@ -176,10 +176,10 @@ def test_compile_options(tmp_path):
 
 def test_compile_is_interrupted_safely(tmp_path):
     """A failure between files leaves OUT as it was and no staging directory behind."""
-    from notifycfg.compile import output as compile_output
+    from notifycfg.files import write_all
 
     out = tmp_path / "out"
-    compile_output.write(out, {"a.json": b"1\n", "manifest.json": b"{}\n"})
+    write_all(out, {"a.json": b"1\n", "manifest.json": b"{}\n"}, exact=True)
 
     class Boom(dict):
         def items(self):
@@ -187,7 +187,7 @@ def test_compile_is_interrupted_safely(tmp_path):
             raise KeyboardInterrupt
 
     with contextlib.suppress(KeyboardInterrupt):
-        compile_output.write(out, Boom())
+        write_all(out, Boom(), exact=True)
     assert sorted(p.name for p in out.iterdir()) == ["a.json", "manifest.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 

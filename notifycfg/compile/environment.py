@@ -40,20 +40,16 @@ class Environment:
         return [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults()), _layer(self.host)]
 
     def effective(self, org: str, track: bool = False) -> compiler.Effective:
-        return compiler.compile_org(org, self.base_layers(), _layer(self.orgs[org]), replaced(), track)
+        return compiler.compile_org(org, self.base_layers(), _layer(self.orgs[org]), schema.replaced_paths(), track)
 
     def all_effective(self, orgs: list[str] | None = None) -> dict[str, compiler.Effective]:
         """Every organization, without provenance. The host is layered once, and what
         an organization does not override is shared with it (and encoded once)."""
         defaults, host = self.base_layers()
-        merged = compiler.Layer(host.name, compiler.merge([defaults, host], replaced(), track=False)[0])
+        merged = compiler.Layer(host.name, compiler.merge([defaults, host], schema.replaced_paths(), track=False)[0])
         chosen = orgs if orgs is not None else list(self.orgs)
-        return {org: compiler.compile_org(org, [merged], _layer(self.orgs[org]), replaced(), beneath=defaults)
+        return {org: compiler.compile_org(org, [merged], _layer(self.orgs[org]), schema.replaced_paths(), beneath=defaults)
                 for org in chosen}
-
-
-def replaced() -> frozenset:
-    return schema.replaced_paths()
 
 
 def _layer(doc: Document) -> compiler.Layer:

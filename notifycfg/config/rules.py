@@ -27,7 +27,7 @@ class Rule:
     scope: DataPath = ()  # the check runs only on documents that have this path
 
 
-SMTP_SCOPE: DataPath = ("email", "smtp")
+SMTP: DataPath = ("email", "smtp")
 EVENTS_SCOPE: DataPath = ("notifications",)
 
 RULES: dict[str, Rule] = {
@@ -56,18 +56,18 @@ RULES: dict[str, Rule] = {
         Rule("R001", "invalid-address", "error", "An email address that is not valid (syntax only, no DNS)."),
         Rule("R002", "header-injection", "error", "A line break or control character in a value that ends up in a mail header."),
         Rule("R003", "plaintext-secret", "error", "A password written in plain text instead of {env: NAME} or {file: PATH}."),
-        Rule("R004", "username-without-password", "error", "`smtp.username` is set but `smtp.password` is not.", SMTP_SCOPE),
-        Rule("R005", "password-without-username", "error", "`smtp.password` is set but `smtp.username` is not.", SMTP_SCOPE),
-        Rule("R006", "domain-without-username", "error", "`smtp.domain` is set but `smtp.username` is not.", SMTP_SCOPE),
+        Rule("R004", "username-without-password", "error", "`smtp.username` is set but `smtp.password` is not.", SMTP),
+        Rule("R005", "password-without-username", "error", "`smtp.password` is set but `smtp.username` is not.", SMTP),
+        Rule("R006", "domain-without-username", "error", "`smtp.domain` is set but `smtp.username` is not.", SMTP),
         Rule("R007", "secure-on-port-25", "warning",
-             "`secure: true` on port 25: relays rarely offer STARTTLS (use 587 or 465).", SMTP_SCOPE),
-        Rule("R008", "plaintext-on-465", "error", "`secure: false` on port 465, which speaks TLS from the first byte.", SMTP_SCOPE),
-        Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS.", SMTP_SCOPE),
+             "`secure: true` on port 25: relays rarely offer STARTTLS (use 587 or 465).", SMTP),
+        Rule("R008", "plaintext-on-465", "error", "`secure: false` on port 465, which speaks TLS from the first byte.", SMTP),
+        Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS.", SMTP),
         Rule("R010", "no-recipients", "error", "An enabled event that needs recipients has none.", EVENTS_SCOPE),
         Rule("R011", "duplicate-recipient", "warning", "The same recipient listed twice for one event.", EVENTS_SCOPE),
         Rule("R012", "implicit-anonymous", "warning",
-             "An organization's own SMTP server without a username and without `anonymous: true`.", SMTP_SCOPE),
-        Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once.", SMTP_SCOPE),
+             "An organization's own SMTP server without a username and without `anonymous: true`.", SMTP),
+        Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once.", SMTP),
         Rule("F001", "flow-unknown-org", "error", "A flow names an organization that has no `orgs/<org-id>.yaml`.", ("org",)),
         Rule("F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).",
              ("event",)),
@@ -110,7 +110,6 @@ def check(rule_id: str) -> Callable[[Check], Check]:
     return register
 
 
-SMTP: DataPath = ("email", "smtp")
 
 
 def _smtp(ctx: Context) -> Mapping[str, Any] | None:

@@ -16,10 +16,6 @@ class SecretError(Exception):
     """A reference that cannot be resolved."""
 
 
-def describe(ref: Mapping[str, str]) -> str:
-    return f"env {ref['env']}" if "env" in ref else f"file {ref.get('file')}"
-
-
 def resolve(ref: Mapping[str, str]) -> str:
     if "env" in ref:
         value = os.environ.get(ref["env"])

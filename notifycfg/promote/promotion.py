@@ -22,9 +22,9 @@ from typing import Any
 
 from notifycfg.config import schema
 from notifycfg.compile.output import inputs_digest
-from notifycfg.compile.diff import UNSET, flatten
+from notifycfg.files import write_all
 from notifycfg.compile.environment import Environment, UnknownOrganization, load_environment
-from notifycfg.datapath import DataPath, dig, dotted, has_path
+from notifycfg.datapath import Change, DataPath, changes, dig, dotted, has_path
 
 AUDIT_LOG = "promotions.jsonl"
 LOCAL_MARK = "x-notifycfg-local"
@@ -38,18 +38,11 @@ class PromotionRefused(Exception):
         self.details = details or []
 
 
-@dataclass(frozen=True)
-class KeyChange:
-    path: str
-    old: Any
-    new: Any
-
-
 @dataclass
 class FilePlan:
     name: str  # host.yaml, orgs/<id>.yaml
     action: str  # created | changed | removed
-    changes: list[KeyChange] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     skipped: bool = False  # a removal without --allow-removals
 
 
@@ -92,18 +85,13 @@ def _portable(data: dict[str, Any], kind: str) -> dict[str, Any]:
     return out
 
 
-def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[KeyChange]:
-    a, b = flatten(old), flatten(new)
-    return [KeyChange(p, a.get(p, UNSET), b.get(p, UNSET)) for p in sorted(set(a) | set(b)) if p and a.get(p, UNSET) != b.get(p, UNSET)]
-
-
 def _has_local(data: dict[str, Any], kind: str) -> list[DataPath]:
     return [path for path in local_paths(kind) if has_path(data, path)]
 
 
 def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_removals: bool) -> Plan:
     result = Plan(src.root.as_posix(), dst.root.as_posix())
-    host_changes = _changes(_portable(dst.host.data, "host"), _portable(src.host.data, "host"))
+    host_changes = changes(_portable(dst.host.data, "host"), _portable(src.host.data, "host"))
     if host_changes and orgs is None:
         result.files.append(FilePlan("host.yaml", "changed", host_changes))
     missing: list[str] = []
@@ -122,9 +110,9 @@ def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_remov
                 missing.append(f"{name}: `{dotted(path)}` is environment-local; define it in {dst.root.as_posix()}/{name} "
                                f"first ({keys})")
         if dst_data is None:
-            result.files.append(FilePlan(name, "created", _changes({}, _portable(src_data, "org"))))
+            result.files.append(FilePlan(name, "created", changes({}, _portable(src_data, "org"))))
         else:
-            found = _changes(_portable(dst_data, "org"), _portable(src_data, "org"))
+            found = changes(_portable(dst_data, "org"), _portable(src_data, "org"))
             if found:
                 result.files.append(FilePlan(name, "changed", found))
     if missing:
@@ -220,7 +208,7 @@ def promote(source: str, target: str, orgs: list[str] | None = None, allow_remov
                 for f in the_plan.effective_files}
     _check_result(dst, contents)
     before = inputs_digest(dst)
-    _write_all(dst.root, contents)
+    write_all(dst.root, contents)
     after_env, _ = load_environment(target)
     record = _audit(the_plan, before, inputs_digest(after_env) if after_env else None)
     with open(dst.root / AUDIT_LOG, "a", encoding="utf-8") as log:
@@ -251,41 +239,6 @@ def _check_result(dst: Environment, contents: dict[str, bytes | None]) -> None:
             raise PromotionRefused("the promoted target would not be valid; nothing was written",
                                    [_line(p).replace(str(copy_root), dst.root.as_posix()) for p in result.problems
                                     if p.severity == "error"])
-
-
-def _write_all(root: Path, contents: dict[str, bytes | None]) -> None:
-    """Stage every file beside its target, then rename them all; undo on failure."""
-    staged: list[tuple[Path, Path]] = []
-    backups: list[tuple[Path, Path]] = []
-    try:
-        for name, data in contents.items():
-            final = root / name
-            if data is None:
-                continue
-            tmp = final.with_name(f".{final.name}.promote-{os.getpid()}")
-            tmp.write_bytes(data)
-            staged.append((tmp, final))
-        for name in contents:
-            final = root / name
-            if final.exists():
-                backup = final.with_name(f".{final.name}.before-{os.getpid()}")
-                os.link(final, backup)
-                backups.append((backup, final))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-        for name, data in contents.items():
-            if data is None:
-                (root / name).unlink()
-    except BaseException:
-        for backup, final in backups:
-            os.replace(backup, final)
-        for tmp, final in staged:
-            tmp.unlink(missing_ok=True)
-            if not any(f == final for _, f in backups):
-                final.unlink(missing_ok=True)
-        raise
-    for backup, _ in backups:
-        backup.unlink(missing_ok=True)
 
 
 def actor() -> str:

@@ -1,0 +1,58 @@
+"""What every command shares: exit codes, usage errors, loading a valid environment."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from notifycfg.compile.environment import Environment
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageFailure(click.ClickException):
+    """A usage or environment error: one line on stderr, exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def finish(ok: bool) -> NoReturn:
+    sys.exit(EXIT_OK if ok else EXIT_PROBLEMS)
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """The environment layer's usage errors (no such environment or organization) -> exit 2."""
+    from notifycfg.compile.environment import NotAnEnvironment, UnknownOrganization
+
+    try:
+        yield
+    except (NotAnEnvironment, UnknownOrganization) as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def environment(path: str, what: str) -> Environment:
+    """A valid environment, or the problems printed to stderr and exit (1 for compile, 2 otherwise)."""
+    from notifycfg.compile.environment import load_environment
+    from notifycfg.report import text
+
+    with usage_errors():
+        env, result = load_environment(path)
+    if env is None:
+        click.echo(text.validation(result), err=True, nl=False)
+        click.echo(f"notifycfg: {path} is not valid: nothing to {what}", err=True)
+        sys.exit(EXIT_PROBLEMS if what == "compile" else EXIT_USAGE)
+    return env
+
+
+def write_report(path: str, content: str) -> None:
+    try:
+        Path(path).write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise UsageFailure(f"cannot write {path}: {exc.strerror}") from None

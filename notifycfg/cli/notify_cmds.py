@@ -1,0 +1,112 @@
+"""`notifycfg flows run`, `check` and `send-test`: notifications sent for real."""
+
+from __future__ import annotations
+
+import click
+
+from notifycfg.cli.common import UsageFailure, environment, finish, usage_errors, write_report
+
+
+@click.group()
+def flows() -> None:
+    """Notification flows (ENV_DIR/flows/*.yaml) checked end to end."""
+
+
+@flows.command(name="run")
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
+def flows_run(env_dir: str, junit: str | None) -> None:
+    """Send every flow's event through an in-process harness that mirrors each
+    organization's security, and check what arrives. Exit 1 on any failure."""
+    from notifycfg.notify import flows as flow_runner
+    from notifycfg.report import junit as junit_report
+    from notifycfg.report import text
+
+    env = environment(env_dir, "run")
+    specs = flow_runner.flows_of(env)
+    if not specs:
+        raise UsageFailure(f"no flows in {env_dir}/flows")
+    results = flow_runner.run(env, specs)
+    click.echo(text.flows(results), nl=False)
+    if junit:
+        write_report(junit, junit_report.flows(results))
+    finish(all(r.passed for r in results))
+
+
+@click.command()
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write the flows' JUnit XML report here.")
+@click.option("--strict", is_flag=True, help="Warnings fail validation too.")
+def check(env_dir: str, junit: str | None, strict: bool) -> None:
+    """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
+    from notifycfg.compile import output
+    from notifycfg.compile.environment import load_environment
+    from notifycfg.notify import flows as flow_runner
+    from notifycfg.report import junit as junit_report
+    from notifycfg.report import text
+
+    with usage_errors():
+        env, result = load_environment(env_dir, strict=strict)
+    click.echo(text.validation(result, strict), nl=False)
+    click.echo(f"validate: {text.summary(result, strict)}")
+    if env is None:
+        click.echo("check: failed (compile and flows skipped: the environment is not valid)")
+        finish(False)
+    files = output.render(env.all_effective())
+    click.echo(f"compile: ok, {len(files)} organization(s)")
+    specs = flow_runner.flows_of(env)
+    results = flow_runner.run(env, specs) if specs else []
+    click.echo(text.flows(results), nl=False)
+    if junit:
+        write_report(junit, junit_report.flows(results))
+    ok = all(r.passed for r in results)
+    click.echo(f"check: {'ok' if ok else 'failed'}")
+    finish(ok)
+
+
+def _server(value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter("expected HOST:PORT (IPv6 as [::1]:25)", param_hint="--server")
+    return host, int(port)
+
+
+@click.command(name="send-test")
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("--org", required=True, metavar="ID", help="The organization whose effective settings to use.")
+@click.option("--to", "to", required=True, metavar="ADDR", help="Recipient of the test email.")
+@click.option("--server", metavar="HOST:PORT", help="Connect here instead; security still follows the settings (465 = implicit TLS).")
+@click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA (PEM) instead of the system's.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Seconds per network operation.")
+def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str | None, timeout: float) -> None:
+    """Send a test email with ORG's effective settings (the portal's "send a test email").
+
+    Secrets are resolved now, from the environment or files; a missing one is
+    an error naming the reference. Exit 0 sent, 1 refused or failed, 2 usage.
+    """
+    from notifycfg.config import events
+    from notifycfg.config.formats import email_problem
+    from notifycfg.notify import mailer, messages
+
+    problem = email_problem(to)
+    if problem:
+        raise UsageFailure(f"--to {to!r}: {problem}")
+    target = _server(server)
+    env = environment(env_dir, "send")
+    with usage_errors():
+        env.require([org])
+    data = env.effective(org).data
+    transport = mailer.Transport.from_effective(data)
+    message = messages.build(events.test_email(org), data["email"]["from"], [to])
+    host, port = target or (transport.host, transport.port)
+    try:
+        sent = mailer.send(message, [to], transport, server=target, cafile=cafile, timeout=timeout)
+    except mailer.SendError as exc:
+        click.echo(f"notifycfg: send failed ({exc.kind}): {exc.message}", err=True)
+        finish(False)
+    how = ("implicit TLS" if transport.implicit_tls else "STARTTLS") if sent.tls else "no TLS"
+    who = f"as {sent.authenticated_as}" if sent.authenticated_as else "anonymously"
+    click.echo(f"sent to {to} via {host}:{port} ({how}, {who})")

@@ -1,0 +1,31 @@
+"""JSON reports: one object per run, for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from notifycfg.config.validate import ValidationResult
+
+if TYPE_CHECKING:  # reporters only read other rooms' results
+    from notifycfg.compile.diff import DiffResult
+    from notifycfg.compile.explain import Explained
+
+
+def dumps(body: Any) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def validation(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
+    return dumps({"ok": result.ok(strict), "files": result.files, "problems": [p.as_dict() for p in result.problems]})
+
+
+def explain(items: Sequence[Explained]) -> str:
+    return dumps([{"path": i.path, "value": i.value, "origin": i.origin, "overrides": list(i.overridden), "note": i.note}
+                  for i in items])
+
+
+def diff(result: DiffResult, a: str, b: str) -> str:
+    changed = {org: [{"path": c.path, "old": c.old, "new": c.new} for c in found] for org, found in result.changed.items()}
+    return dumps({"equal": result.equal, "a": a, "b": b, "added": result.added, "removed": result.removed, "changed": changed})

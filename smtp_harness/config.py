@@ -1,0 +1,73 @@
+"""Every option of a harness, with its default, in one place.
+
+The Python API (`Harness(**options)`), the pytest marker and the `serve`
+command line all read their defaults from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtp_harness.faults import Fault
+
+TLS_MODES = ("off", "starttls", "implicit")
+ON_FULL = ("reject", "evict")
+# Names a message list can be filtered by: the store, the Python API and the HTTP API.
+FILTERS = ("rcpt", "mail_from", "auth_user", "subject")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024
+DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_MAX_MESSAGES = 50_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class HarnessConfig:
+    """How a harness listens, secures, authenticates, stores and misbehaves.
+
+    host: address to bind, loopback unless told otherwise. port: SMTP port (0 picks a free one).
+    tls: "off", "starttls" (offered on the plain port) or "implicit" (TLS from the first byte, like 465).
+    users: login -> password accepted by AUTH PLAIN and LOGIN.
+    auth_required: refuse MAIL from clients that did not authenticate (needs users).
+    require_tls: with tls="starttls", refuse MAIL until STARTTLS.
+    certfile, keyfile: the server certificate (PEM); default: a throwaway CA and certificate per run.
+    http, http_host, http_port: the JSON API (http_host defaults to host; port 0 picks a free one).
+    maildir: also write every message there (fsync) before answering 250.
+    faults: Fault objects, spec strings or dicts (see smtp_harness.faults).
+    size_limit: largest message in bytes (SIZE; 552 beyond). idle_timeout: seconds before an idle connection is closed.
+    max_messages, max_bytes, on_full: the memory policy; "reject" answers 452 when full, "evict" drops the oldest.
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = 0
+    tls: str = "off"
+    users: dict[str, str] = field(default_factory=dict)
+    auth_required: bool = False
+    require_tls: bool = False
+    certfile: str | None = None
+    keyfile: str | None = None
+    http: bool = True
+    http_host: str | None = None
+    http_port: int = 0
+    maildir: str | None = None
+    faults: list[Fault | str | dict[str, Any]] = field(default_factory=list)
+    size_limit: int = DEFAULT_SIZE_LIMIT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    max_messages: int = DEFAULT_MAX_MESSAGES
+    max_bytes: int = DEFAULT_MAX_BYTES
+    on_full: str = "reject"
+
+    def check(self) -> None:
+        """ValueError naming the first option combination that cannot work."""
+        if self.tls not in TLS_MODES:
+            raise ValueError(f"tls must be one of {', '.join(TLS_MODES)}")
+        if self.require_tls and self.tls != "starttls":
+            raise ValueError("require_tls applies to tls='starttls' (implicit TLS is always encrypted)")
+        if (self.certfile is None) != (self.keyfile is None):
+            raise ValueError("certfile and keyfile go together")
+        if self.auth_required and not self.users:
+            raise ValueError("auth_required needs at least one user")
+        if self.on_full not in ON_FULL:
+            raise ValueError(f"on_full must be one of {', '.join(ON_FULL)}")
