@@ -32,14 +32,16 @@ def _start(argv: list[str]) -> tuple[subprocess.Popen, int, str]:
 
 def _tls_servers() -> dict:
     def harness():
-        proc, port, http = _start([sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0",
-                                   "--http-port", "0", "--tls", "starttls"])
+        proc, port, http = _start(
+            [sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0", "--http-port", "0", "--tls", "starttls"]
+        )
         ca = proc.stderr.readline().strip().split("=", 1)[1]
         return proc, port, http, ca
 
     def sink():
-        proc = subprocess.Popen([sys.executable, str(BENCH / "sink.py"), "--tls"], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(BENCH / "sink.py"), "--tls"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         fields = dict(part.split("=", 1) for part in proc.stdout.readline().split()[1:])
         return proc, int(fields["smtp"].rsplit(":", 1)[1]), "off", fields["ca"]
 
@@ -63,8 +65,12 @@ def run_tls(messages: int, sessions: int = 10, runs: int = 3) -> dict:
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=30)
-    return {"sessions": sessions, "messages": messages, "captured": captured,
-            "rates": {n: {"median": statistics.median(v), "min": min(v), "max": max(v)} for n, v in rates.items()}}
+    return {
+        "sessions": sessions,
+        "messages": messages,
+        "captured": captured,
+        "rates": {n: {"median": statistics.median(v), "min": min(v), "max": max(v)} for n, v in rates.items()},
+    }
 
 
 def _free_port() -> int:
@@ -76,8 +82,9 @@ def _free_port() -> int:
 def _c_sink() -> tuple[subprocess.Popen, int, str]:
     _, sink, env = tools()
     port = _free_port()
-    proc = subprocess.Popen([str(sink), "-u", "nobody", f"127.0.0.1:{port}", "256"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(sink), "-u", "nobody", f"127.0.0.1:{port}", "256"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -88,8 +95,9 @@ def _c_sink() -> tuple[subprocess.Popen, int, str]:
 
 
 SERVERS = {
-    "notifycfg harness": lambda: _start([sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0",
-                                         "--http-port", "0", "--idle-timeout", "30"]),
+    "notifycfg harness": lambda: _start(
+        [sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0", "--http-port", "0", "--idle-timeout", "30"]
+    ),
     "bare aiosmtpd sink": lambda: _start([sys.executable, str(BENCH / "sink.py")]),
     "postfix smtp-sink (C)": _c_sink,
 }
@@ -99,9 +107,28 @@ def _load(port: int, sessions: int, messages: int, reuse: bool) -> float:
     source, _, env = tools()
     started = time.perf_counter()
     keep = ["-d"] if reuse else []  # -d: many messages per connection
-    subprocess.run([str(source), *keep, "-s", str(sessions), "-m", str(messages), "-l", "1000", "-f", "load@example.com",
-                    "-t", "sink@example.com", f"127.0.0.1:{port}"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    subprocess.run(
+        [
+            str(source),
+            *keep,
+            "-s",
+            str(sessions),
+            "-m",
+            str(messages),
+            "-l",
+            "1000",
+            "-f",
+            "load@example.com",
+            "-t",
+            "sink@example.com",
+            f"127.0.0.1:{port}",
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+    )
     return time.perf_counter() - started
 
 
@@ -123,9 +150,7 @@ def run(quick: bool = False, runs: int = 3) -> dict:
                 finally:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(timeout=30)
-        results["rates"][label] = {
-            name: {"median": statistics.median(v), "min": min(v), "max": max(v)} for name, v in rates.items()
-        }
+        results["rates"][label] = {name: {"median": statistics.median(v), "min": min(v), "max": max(v)} for name, v in rates.items()}
     results["starttls"] = run_tls(messages // 5, runs=runs)
     return results
 

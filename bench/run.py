@@ -25,14 +25,18 @@ def _cell(figure: dict) -> str:
 
 
 def validate_section(results: dict) -> list[str]:
-    lines = ["## validate and compile vs check-jsonschema and the libyaml floor", "",
-             "Whole commands in fresh processes (start-up included), median of 5 runs (3 at 10,000; check-jsonschema once"
-             " at 10,000), min–max in brackets. check-jsonschema validates the same org files against an equivalent"
-             " self-contained schema; notifycfg also checks host.yaml and its cross-file rules.", "",
-             "| orgs | notifycfg validate | libyaml parse (floor) | check-jsonschema | compile (json) | compile (files) |"
-             " validate / floor | check-jsonschema / validate | compile (json) / validate | compile (files) / validate |"
-             " peak RSS validate / compile |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## validate and compile vs check-jsonschema and the libyaml floor",
+        "",
+        "Whole commands in fresh processes (start-up included), median of 5 runs (3 at 10,000; check-jsonschema once"
+        " at 10,000), min–max in brackets. check-jsonschema validates the same org files against an equivalent"
+        " self-contained schema; notifycfg also checks host.yaml and its cross-file rules.",
+        "",
+        "| orgs | notifycfg validate | libyaml parse (floor) | check-jsonschema | compile (json) | compile (files) |"
+        " validate / floor | check-jsonschema / validate | compile (json) / validate | compile (files) / validate |"
+        " peak RSS validate / compile |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for size, figs in results["sizes"].items():
         v, f, c = figs["notifycfg validate"], figs["libyaml parse (floor)"], figs["check-jsonschema"]
         cj, cf = figs.get("notifycfg compile (json)"), figs.get("notifycfg compile (files)")
@@ -40,34 +44,50 @@ def validate_section(results: dict) -> list[str]:
             f"| {int(size):,} | {_cell(v)} | {_cell(f)} | {_cell(c)} | {_cell(cj) if cj else '-'} | {_cell(cf) if cf else '-'} | "
             f"{v['median'] / f['median']:.2f}× | {c['median'] / v['median']:.1f}× | "
             f"{cj['median'] / v['median']:.2f}× | {cf['median'] / v['median']:.2f}× | "
-            f"{v['peak_kib'] / 1024:.0f} / {cj['peak_kib'] / 1024:.0f} MiB |")
+            f"{v['peak_kib'] / 1024:.0f} / {cj['peak_kib'] / 1024:.0f} MiB |"
+        )
     one = results["one_file"]
     ours, peer = one["notifycfg validate"], one["check-jsonschema"]
-    lines += ["", f"One org file, as pre-commit runs it (median of 9): notifycfg {_cell(ours)}, check-jsonschema "
-              f"{_cell(peer)}: **{ours['median'] / peer['median']:.2f}×** check-jsonschema's time.", ""]
+    lines += [
+        "",
+        f"One org file, as pre-commit runs it (median of 9): notifycfg {_cell(ours)}, check-jsonschema "
+        f"{_cell(peer)}: **{ours['median'] / peer['median']:.2f}×** check-jsonschema's time.",
+        "",
+    ]
     return lines
 
 
 def harness_section(results: dict) -> list[str]:
-    lines = ["## SMTP harness vs a bare aiosmtpd sink vs Postfix's smtp-sink", "",
-             f"Postfix's `smtp-source` sends {results['messages']:,} messages of 1,000 bytes per run, plain SMTP;"
-             " servers in their own processes, interleaved; median of 3 runs (min–max), messages per second.", "",
-             "| sessions | notifycfg harness | bare aiosmtpd sink | postfix smtp-sink (C) | harness / sink | captured / sent |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "## SMTP harness vs a bare aiosmtpd sink vs Postfix's smtp-sink",
+        "",
+        f"Postfix's `smtp-source` sends {results['messages']:,} messages of 1,000 bytes per run, plain SMTP;"
+        " servers in their own processes, interleaved; median of 3 runs (min–max), messages per second.",
+        "",
+        "| sessions | notifycfg harness | bare aiosmtpd sink | postfix smtp-sink (C) | harness / sink | captured / sent |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, rates in results["rates"].items():
         h, s, c = rates["notifycfg harness"], rates["bare aiosmtpd sink"], rates["postfix smtp-sink (C)"]
         captured = results["captured"].get(label, [])
-        lines.append(f"| {label} | {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
-                     f"{c['median']:.0f} ({c['min']:.0f}–{c['max']:.0f}) | {h['median'] / s['median']:.2f}× | "
-                     f"{min(captured) if captured else '-'} / {results['messages']} |")
+        lines.append(
+            f"| {label} | {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
+            f"{c['median']:.0f} ({c['min']:.0f}–{c['max']:.0f}) | {h['median'] / s['median']:.2f}× | "
+            f"{min(captured) if captured else '-'} / {results['messages']} |"
+        )
     tls = results.get("starttls")
     if tls:
         h, s = tls["rates"]["notifycfg harness"], tls["rates"]["bare aiosmtpd sink"]
-        lines += ["", f"STARTTLS (smtp-source speaks no TLS, so `bench/tls_load.py`: {tls['sessions']} sessions over 2 client"
-                  f" processes, one verified handshake per session, {tls['messages']:,} messages of 1 KB):", "",
-                  "| notifycfg harness | bare aiosmtpd sink (STARTTLS) | harness / sink | captured / sent |", "|---|---|---|---|",
-                  f"| {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
-                  f"{h['median'] / s['median']:.2f}× | {min(tls['captured']) if tls['captured'] else '-'} / {tls['messages']} |"]
+        lines += [
+            "",
+            f"STARTTLS (smtp-source speaks no TLS, so `bench/tls_load.py`: {tls['sessions']} sessions over 2 client"
+            f" processes, one verified handshake per session, {tls['messages']:,} messages of 1 KB):",
+            "",
+            "| notifycfg harness | bare aiosmtpd sink (STARTTLS) | harness / sink | captured / sent |",
+            "|---|---|---|---|",
+            f"| {h['median']:.0f} ({h['min']:.0f}–{h['max']:.0f}) | {s['median']:.0f} ({s['min']:.0f}–{s['max']:.0f}) | "
+            f"{h['median'] / s['median']:.2f}× | {min(tls['captured']) if tls['captured'] else '-'} / {tls['messages']} |",
+        ]
     return lines + [""]
 
 
@@ -88,8 +108,12 @@ def plot(results: dict) -> str | None:
         return None
     sizes = [int(s) for s in results["sizes"]]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-    for name, style in [("notifycfg validate", "o-"), ("notifycfg compile (json)", "s-"), ("check-jsonschema", "^-"),
-                        ("libyaml parse (floor)", "x--")]:
+    for name, style in [
+        ("notifycfg validate", "o-"),
+        ("notifycfg compile (json)", "s-"),
+        ("check-jsonschema", "^-"),
+        ("libyaml parse (floor)", "x--"),
+    ]:
         ys = [results["sizes"][str(s) if str(s) in results["sizes"] else s][name]["median"] for s in sizes]
         ax.plot(sizes, ys, style, label=name)
     ax.set_xscale("log")
@@ -109,10 +133,17 @@ def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     chosen = [a for a in argv if not a.startswith("--")] or ["validate", "harness", "flows"]
     started = time.time()
-    report = ["# Benchmark results", "", f"Machine: {machine()}.", "",
-              f"Versions: {versions('notifycfg', 'pyyaml', 'jsonschema-rs', 'jsonschema', 'aiosmtpd', 'check-jsonschema')}.", "",
-              "Reproduce: `tox -e bench` (installs check-jsonschema and matplotlib; unpacks Postfix's smtp-source and"
-              " smtp-sink from Debian's postfix package with `apt-get download` + `dpkg -x`, nothing installed system-wide).", ""]
+    report = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        f"Versions: {versions('notifycfg', 'pyyaml', 'jsonschema-rs', 'jsonschema', 'aiosmtpd', 'check-jsonschema')}.",
+        "",
+        "Reproduce: `tox -e bench` (installs check-jsonschema and matplotlib; unpacks Postfix's smtp-source and"
+        " smtp-sink from Debian's postfix package with `apt-get download` + `dpkg -x`, nothing installed system-wide).",
+        "",
+    ]
     data: dict = {}
     if "validate" in chosen:
         import bench_validate

@@ -35,7 +35,8 @@ async def main(tls: bool) -> None:
     context, ca = _tls() if tls else (None, "")
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(Forget(), hostname="localhost", enable_SMTPUTF8=True, tls_context=context), "127.0.0.1", 0)
+        lambda: SMTP(Forget(), hostname="localhost", enable_SMTPUTF8=True, tls_context=context), "127.0.0.1", 0
+    )
     extra = f" ca={ca}" if ca else ""
     print(f"ready smtp=127.0.0.1:{server.sockets[0].getsockname()[1]} http=off{extra}", flush=True)
     stop = asyncio.Event()

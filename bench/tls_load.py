@@ -31,8 +31,7 @@ def _session(args: tuple[str, int, str, int]) -> int:
 def _process(args: tuple[str, int, str, int, int]) -> int:
     host, port, cafile, sessions, per_session = args
     results: list[int] = []
-    threads = [threading.Thread(target=lambda: results.append(_session((host, port, cafile, per_session))))
-               for _ in range(sessions)]
+    threads = [threading.Thread(target=lambda: results.append(_session((host, port, cafile, per_session)))) for _ in range(sessions)]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,3 @@
 from notifycfg.cli.app import run
 
 run()
-

@@ -63,8 +63,4 @@ class Change:
 def changes(old: Any, new: Any) -> list[Change]:
     """Every differing leaf between two nested values, sorted by path."""
     a, b = flatten(old), flatten(new)
-    return [
-        Change(p, a.get(p, UNSET), b.get(p, UNSET))
-        for p in sorted(set(a) | set(b))
-        if p and a.get(p, UNSET) != b.get(p, UNSET)
-    ]
+    return [Change(p, a.get(p, UNSET), b.get(p, UNSET)) for p in sorted(set(a) | set(b)) if p and a.get(p, UNSET) != b.get(p, UNSET)]

@@ -10,8 +10,10 @@ import click
 
 from smtp_harness import config as defaults
 
-_FAULT_HELP = ("Inject a fault: STAGE=ACTION[,rcpt=REGEX][,nth=N][,probability=P,seed=S][,times=N]; "
-               "STAGE ehlo|auth|mail|rcpt|data; ACTION a 4xx/5xx reply, drop or delay:SECONDS. Repeatable.")
+_FAULT_HELP = (
+    "Inject a fault: STAGE=ACTION[,rcpt=REGEX][,nth=N][,probability=P,seed=S][,times=N]; "
+    "STAGE ehlo|auth|mail|rcpt|data; ACTION a 4xx/5xx reply, drop or delay:SECONDS. Repeatable."
+)
 
 
 class UsageFailure(click.ClickException):
@@ -38,8 +40,13 @@ def main() -> None:
 @click.option("--smtp-port", type=click.IntRange(0, 65535), default=2525, show_default=True, help="SMTP port; 0 picks a free one.")
 @click.option("--http-port", type=click.IntRange(0, 65535), default=8025, show_default=True, help="HTTP API port; 0 picks a free one.")
 @click.option("--no-http", is_flag=True, help="Do not start the HTTP API.")
-@click.option("--tls", type=click.Choice(defaults.TLS_MODES), default="off", show_default=True,
-              help="starttls: offered on the plain port; implicit: TLS from the first byte (like port 465).")
+@click.option(
+    "--tls",
+    type=click.Choice(defaults.TLS_MODES),
+    default="off",
+    show_default=True,
+    help="starttls: offered on the plain port; implicit: TLS from the first byte (like port 465).",
+)
 @click.option("--require-tls", is_flag=True, help="With --tls starttls: refuse MAIL until STARTTLS.")
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="Server certificate (PEM); default: a throwaway CA per run.")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="Private key for --cert.")
@@ -47,17 +54,48 @@ def main() -> None:
 @click.option("--auth-required", is_flag=True, help="Refuse MAIL from clients that did not authenticate.")
 @click.option("--maildir", type=click.Path(file_okay=False), help="Also persist every message here before acknowledging it.")
 @click.option("--fault", "faults", multiple=True, metavar="SPEC", help=_FAULT_HELP)
-@click.option("--size-limit", type=click.IntRange(1), default=defaults.DEFAULT_SIZE_LIMIT, show_default=True,
-              help="Largest message (SIZE; 552 beyond).")
-@click.option("--idle-timeout", type=click.FloatRange(0.1), default=defaults.DEFAULT_IDLE_TIMEOUT, show_default=True,
-              help="Seconds before an idle connection is closed.")
-@click.option("--max-messages", type=click.IntRange(1), default=defaults.DEFAULT_MAX_MESSAGES, show_default=True,
-              help="Messages kept in memory.")
-@click.option("--on-full", type=click.Choice(defaults.ON_FULL), default="reject", show_default=True,
-              help="When full: reject new messages with 452, or evict the oldest (counted in /api/stats).")
-def serve(host: str, smtp_port: int, http_port: int, no_http: bool, tls: str, require_tls: bool, cert: str | None,
-          key: str | None, auth: tuple[str, ...], auth_required: bool, maildir: str | None, faults: tuple[str, ...],
-          size_limit: int, idle_timeout: float, max_messages: int, on_full: str) -> None:
+@click.option(
+    "--size-limit",
+    type=click.IntRange(1),
+    default=defaults.DEFAULT_SIZE_LIMIT,
+    show_default=True,
+    help="Largest message (SIZE; 552 beyond).",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(0.1),
+    default=defaults.DEFAULT_IDLE_TIMEOUT,
+    show_default=True,
+    help="Seconds before an idle connection is closed.",
+)
+@click.option(
+    "--max-messages", type=click.IntRange(1), default=defaults.DEFAULT_MAX_MESSAGES, show_default=True, help="Messages kept in memory."
+)
+@click.option(
+    "--on-full",
+    type=click.Choice(defaults.ON_FULL),
+    default="reject",
+    show_default=True,
+    help="When full: reject new messages with 452, or evict the oldest (counted in /api/stats).",
+)
+def serve(
+    host: str,
+    smtp_port: int,
+    http_port: int,
+    no_http: bool,
+    tls: str,
+    require_tls: bool,
+    cert: str | None,
+    key: str | None,
+    auth: tuple[str, ...],
+    auth_required: bool,
+    maildir: str | None,
+    faults: tuple[str, ...],
+    size_limit: int,
+    idle_timeout: float,
+    max_messages: int,
+    on_full: str,
+) -> None:
     """Serve until SIGINT/SIGTERM; prints `ready smtp=HOST:PORT http=HOST:PORT` once both listen.
 
     Messages are listed at GET /api/messages (see docs/harness.md for the whole API).
@@ -67,10 +105,22 @@ def serve(host: str, smtp_port: int, http_port: int, no_http: bool, tls: str, re
 
     try:
         config = defaults.HarnessConfig(
-            host=host, port=smtp_port, tls=tls, users=_users(auth), auth_required=auth_required, require_tls=require_tls,
-            certfile=cert, keyfile=key, http=not no_http, http_port=http_port, maildir=maildir,
-            faults=[parse_fault(f) for f in faults], size_limit=size_limit, idle_timeout=idle_timeout,
-            max_messages=max_messages, on_full=on_full,
+            host=host,
+            port=smtp_port,
+            tls=tls,
+            users=_users(auth),
+            auth_required=auth_required,
+            require_tls=require_tls,
+            certfile=cert,
+            keyfile=key,
+            http=not no_http,
+            http_port=http_port,
+            maildir=maildir,
+            faults=[parse_fault(f) for f in faults],
+            size_limit=size_limit,
+            idle_timeout=idle_timeout,
+            max_messages=max_messages,
+            on_full=on_full,
         )
         config.check()
     except ValueError as exc:  # FaultError included: bad --fault, --auth or option combination

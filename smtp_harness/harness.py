@@ -46,17 +46,21 @@ class AsyncHarness:
         cfg = self.config
         server_tls = None
         if cfg.tls != "off":
-            server_tls = tls.from_files(cfg.certfile, cfg.keyfile) if cfg.certfile else tls.throwaway()
+            server_tls = tls.from_files(cfg.certfile, cfg.keyfile) if cfg.certfile and cfg.keyfile else tls.throwaway()
             self._tls = server_tls
             self.ca_path = server_tls.ca_path
-        handler = smtp.CaptureHandler(self.store, self.faults, cfg.tls == "implicit",
-                                      Maildir(cfg.maildir) if cfg.maildir else None, offer_auth=bool(cfg.users))
+        handler = smtp.CaptureHandler(
+            self.store, self.faults, cfg.tls == "implicit", Maildir(cfg.maildir) if cfg.maildir else None, offer_auth=bool(cfg.users)
+        )
         self._handler = handler
         context = server_tls.context if server_tls else None
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            smtp.smtp_factory(cfg, handler, context), cfg.host, cfg.port,
-            ssl=context if cfg.tls == "implicit" else None, reuse_address=True,
+            smtp.smtp_factory(cfg, handler, context),
+            cfg.host,
+            cfg.port,
+            ssl=context if cfg.tls == "implicit" else None,
+            reuse_address=True,
         )
         self._servers.append(server)
         self.port = server.sockets[0].getsockname()[1]
@@ -71,6 +75,7 @@ class AsyncHarness:
             server.close()
         if self._handler is not None:
             self._handler.close_all()
+            await self._handler.settle(timeout=0.5)
         if self._http_runner is not None:
             await self._http_runner.cleanup()
             self._http_runner = None

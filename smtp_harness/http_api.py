@@ -36,8 +36,7 @@ def _int(request: web.Request, name: str, default: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit():
-        raise web.HTTPBadRequest(text=json.dumps({"error": f"{name} must be a non-negative integer"}),
-                                 content_type="application/json")
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"{name} must be a non-negative integer"}), content_type="application/json")
     return int(raw)
 
 
@@ -55,7 +54,7 @@ def build_app(harness: AsyncHarness) -> web.Application:
             return _error(400, f"unknown parameters: {', '.join(sorted(unknown))}")
         found = harness.store.messages(**{k: request.query.get(k) for k in FILTERS})
         offset, limit = _int(request, "offset", 0), _int(request, "limit", 1000)
-        page = found[offset:offset + limit]
+        page = found[offset : offset + limit]
         return _json({"total": len(found), "count": len(page), "messages": [m.summary() for m in page]})
 
     @routes.delete("/api/messages")
@@ -87,7 +86,7 @@ def build_app(harness: AsyncHarness) -> web.Application:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "body must be JSON: a fault object, or {\"spec\": \"STAGE=ACTION,...\"}")
+            return _error(400, 'body must be JSON: a fault object, or {"spec": "STAGE=ACTION,..."}')
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
         try:
@@ -112,5 +111,4 @@ async def start_http(harness: AsyncHarness, host: str, port: int) -> tuple[web.A
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    sockets = site._server.sockets if site._server else []  # the only way to learn port 0's choice
-    return runner, sockets[0].getsockname()[1]
+    return runner, int(runner.addresses[0][1])  # port 0's choice

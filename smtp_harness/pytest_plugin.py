@@ -19,9 +19,7 @@ import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "smtp_harness(**options): options for the smtp_harness fixture (tls, users, faults, ...)"
-    )
+    config.addinivalue_line("markers", "smtp_harness(**options): options for the smtp_harness fixture (tls, users, faults, ...)")
 
 
 @pytest.fixture

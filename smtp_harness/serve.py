@@ -40,8 +40,9 @@ async def _serve(config: HarnessConfig, out: TextIO, err: TextIO) -> None:
         # on disk): closing the listeners is all that is left.
         await harness.stop()
         stats = harness.store.stats()
-        print(f"stopped: {stats['total']} message(s) captured, {stats['rejected']} refused, "
-              f"{stats['evicted']} evicted", file=err, flush=True)
+        print(
+            f"stopped: {stats['total']} message(s) captured, {stats['rejected']} refused, {stats['evicted']} evicted", file=err, flush=True
+        )
 
 
 class _OneLine(logging.Formatter):

@@ -47,7 +47,8 @@ def _class_names(cls: type, prefixes: tuple[str, ...]) -> tuple[str, ...]:
 def _names(obj: object, prefixes: tuple[str, ...]) -> list[str]:
     """What aiosmtpd looks for in dir(obj): the class's names with these prefixes, and the instance's own."""
     own = [name for name in vars(obj) if name.startswith(prefixes)]
-    return [*_class_names(type(obj), prefixes), *own]
+    cls: type = type(obj)
+    return [*_class_names(cls, prefixes), *own]
 
 
 class HarnessSMTP(SMTP):
@@ -66,6 +67,11 @@ class HarnessSMTP(SMTP):
     def __dir__(self) -> list[str]:
         return _names(self, ("smtp_", "auth_"))
 
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        if isinstance(self.event_handler, CaptureHandler):
+            self.event_handler.connections.discard(self)
+
 
 class CaptureHandler:
     """aiosmtpd hooks: each one applies faults, DATA also stores the message."""
@@ -73,8 +79,9 @@ class CaptureHandler:
     def __dir__(self) -> list[str]:
         return _names(self, ("handle_", "auth_"))
 
-    def __init__(self, store: MessageStore, faults: list[Fault], implicit_tls: bool, maildir: Maildir | None,
-                 offer_auth: bool = True) -> None:
+    def __init__(
+        self, store: MessageStore, faults: list[Fault], implicit_tls: bool, maildir: Maildir | None, offer_auth: bool = True
+    ) -> None:
         self.store = store
         self.offer_auth = offer_auth
         self.faults = faults
@@ -84,10 +91,26 @@ class CaptureHandler:
         self.connections: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
     def close_all(self) -> None:
-        """Close every open client connection (on stop)."""
+        """Drop every open client connection (on stop).
+
+        abort, not close: a TLS close waits for the peer's close_notify, which a
+        stopping loop never sees, and leaves the socket open behind it. Every
+        acknowledged message is already stored.
+        """
         for protocol in list(self.connections):
-            if protocol.transport is not None:
-                protocol.transport.close()
+            transport = protocol.transport
+            if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+                transport.abort()
+
+    async def settle(self, timeout: float) -> None:
+        """Wait (bounded) until every connection has run connection_lost: aborted ones
+        close their sockets on the next loop turns, and one still in its TLS handshake
+        (implicit TLS) has no transport to abort until the handshake ends."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.connections and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
 
     async def _fault(self, server: SMTP, stage: str, recipients: list[str], transaction: int) -> str | None:
         """The reply to send instead of the normal one, or None to carry on."""
@@ -98,13 +121,13 @@ class CaptureHandler:
                 await asyncio.sleep(fault.delay)
                 continue
             if fault.action == "drop":
-                server.transport.abort()
+                if isinstance(server.transport, asyncio.WriteTransport):
+                    server.transport.abort()
                 return "421 4.4.2 Connection dropped by fault injection"
             return fault.reply
         return None
 
-    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
-                          responses: list[str]) -> list[str]:
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]) -> list[str]:
         session.host_name = hostname
         reply = await self._fault(server, "ehlo", [], self.transactions + 1)
         if reply:
@@ -116,8 +139,7 @@ class CaptureHandler:
         reply = await self._fault(server, "auth", [], self.transactions + 1)
         return reply if reply else MISSING
 
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          mail_options: list[str]) -> str:
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]) -> str:
         self.transactions += 1
         envelope.transaction = self.transactions  # type: ignore[attr-defined]
         reply = await self._fault(server, "mail", [], self.transactions)
@@ -127,8 +149,7 @@ class CaptureHandler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
         reply = await self._fault(server, "rcpt", [address], getattr(envelope, "transaction", 0))
         if reply:
             return reply
@@ -206,8 +227,9 @@ def authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
     return check
 
 
-def smtp_factory(settings: HarnessConfig, handler: CaptureHandler, tls_context: Any,
-                 protocol_class: type[SMTP] = HarnessSMTP) -> Callable[[], SMTP]:
+def smtp_factory(
+    settings: HarnessConfig, handler: CaptureHandler, tls_context: Any, protocol_class: type[SMTP] = HarnessSMTP
+) -> Callable[[], SMTP]:
     """A protocol factory for loop.create_server (port 0 works, unlike aiosmtpd's Controller)."""
     kwargs: dict[str, Any] = {
         "hostname": HOSTNAME,

@@ -23,7 +23,6 @@ from typing import Any
 from smtp_harness.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES, FILTERS
 
 
-
 class StoreFull(Exception):
     """The store is full and its policy is to refuse."""
 
@@ -115,8 +114,7 @@ def _matches(message: Message, rcpt: str | None, mail_from: str | None, auth_use
 class MessageStore:
     """Thread-safe: the server adds on its event loop, tests read from anywhere."""
 
-    def __init__(self, max_messages: int = DEFAULT_MAX_MESSAGES, max_bytes: int = DEFAULT_MAX_BYTES,
-                 on_full: str = "reject") -> None:
+    def __init__(self, max_messages: int = DEFAULT_MAX_MESSAGES, max_bytes: int = DEFAULT_MAX_BYTES, on_full: str = "reject") -> None:
         if on_full not in ("reject", "evict"):
             raise ValueError("on_full must be 'reject' or 'evict'")
         self.max_messages, self.max_bytes, self.on_full = max_messages, max_bytes, on_full
@@ -164,8 +162,9 @@ class MessageStore:
             self._bytes += len(message.raw)
             self._changed.notify_all()
 
-    def messages(self, rcpt: str | None = None, mail_from: str | None = None, auth_user: str | None = None,
-                 subject: str | None = None) -> list[Message]:
+    def messages(
+        self, rcpt: str | None = None, mail_from: str | None = None, auth_user: str | None = None, subject: str | None = None
+    ) -> list[Message]:
         """Messages in arrival order; filters select a mailbox (recipient, sender or AUTH user)."""
         with self._changed:
             current = list(self._messages.values())
@@ -184,8 +183,14 @@ class MessageStore:
 
     def stats(self) -> dict[str, int]:
         with self._changed:
-            return {"total": len(self._messages), "bytes": self._bytes, "evicted": self.evicted,
-                    "rejected": self.rejected, "max_messages": self.max_messages, "max_bytes": self.max_bytes}
+            return {
+                "total": len(self._messages),
+                "bytes": self._bytes,
+                "evicted": self.evicted,
+                "rejected": self.rejected,
+                "max_messages": self.max_messages,
+                "max_bytes": self.max_bytes,
+            }
 
     def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
         """Block until at least `count` messages match; TimeoutError says what was seen."""
@@ -216,4 +221,3 @@ def _filters(filters: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown filters: {', '.join(sorted(unknown))}")
     return {k: filters.get(k) for k in FILTERS}
-

@@ -34,8 +34,11 @@ def throwaway(directory: Path | None = None, names: tuple[str, ...] = ("localhos
     cert = ca.issue_cert(*names)
     context = _context()
     cert.configure_cert(context)
-    scratch = None if directory else Path(tempfile.mkdtemp(prefix="smtp-harness-"))
-    folder = Path(directory) if directory else scratch
+    scratch: Path | None = None
+    if directory:
+        folder = Path(directory)
+    else:
+        scratch = folder = Path(tempfile.mkdtemp(prefix="smtp-harness-"))
     ca_path = folder / "ca.pem"
     ca_path.write_bytes(ca.cert_pem.bytes())
     return ServerTLS(context, ca_path, scratch)

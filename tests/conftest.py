@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles, loaded before any test module builds its settings:
+# `HYPOTHESIS_PROFILE=long` (tox -e fuzz) runs many more examples.
+settings.register_profile("default", max_examples=120, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=5000, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -47,10 +58,42 @@ def env(tmp_path: Path):
     return make
 
 
-def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None):
-    """Run the installed command line for real, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "notifycfg", *args],
-        cwd=cwd, env=env, input=input, capture_output=True, text=True, timeout=120,
-    )
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _runner() -> CliRunner:
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2 mixes by default
+    except TypeError:
+        return CliRunner()
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None) -> Done:
+    """The command line in this process (click's CliRunner): fast, and an unexpected
+    exception fails the test with its traceback instead of hiding behind the guard.
+
+    `env` is the whole environment, as for a subprocess: variables it leaves out are unset.
+    """
+    from notifycfg.cli import main
+
+    overlay: dict[str, str | None] | None = None
+    if env is not None:
+        overlay = {k: None for k in os.environ if k not in env}
+        overlay.update(env)
+    with contextlib.chdir(cwd or Path.cwd()):
+        result = _runner().invoke(main, list(args), env=overlay, input=input, catch_exceptions=False)
+    return Done(result.exit_code, result.stdout, result.stderr)
+
+
+def cli_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Done:
+    """The installed command line as a real process: for what only a process shows
+    (the entry point's guard, TMPDIR, signals)."""
+    done = subprocess.run([sys.executable, "-m", "notifycfg", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return Done(done.returncode, done.stdout, done.stderr)
+
+
 pytest_plugins = ["pytester"]

@@ -12,8 +12,13 @@ from conftest import CONFIGS, ROOT
 def test_harness_never_imports_notifycfg():
     for path in (ROOT / "smtp_harness").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(n.split(".")[0] == "notifycfg" for n in names), path
 
 

@@ -6,9 +6,10 @@ import json
 import os
 import shutil
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-from conftest import CONFIGS, cli
+import click
+import pytest
+from conftest import CONFIGS, cli, cli_process
 
 BAD_ORG = 'email:\n  from:\n    display_name: "a\\nb"\n    adress: x@example.com\n'
 
@@ -28,7 +29,10 @@ def test_text_format_lines(env):
     done = cli("validate", str(root))
     lines = done.stdout.splitlines()
     assert done.returncode == 1
-    assert lines[0] == f"{root}/orgs/o.yaml:3:19: error R002 `email.from.display_name` contains a line break or control character: header injection"
+    assert (
+        lines[0]
+        == f"{root}/orgs/o.yaml:3:19: error R002 `email.from.display_name` contains a line break or control character: header injection"
+    )
     assert lines[1].startswith(f"{root}/orgs/o.yaml:4:5: error S001 `adress`: unknown key, did you mean `address`?")
 
 
@@ -49,7 +53,10 @@ def test_json_ok(tmp_path):
 def test_github_annotations_escape(env):
     root = env({"orgs/o.yaml": "email:\n  from:\n    display_name: 'a, b: 100%'\n    x: 1\n"})
     done = cli("validate", "--format", "github", str(root))
-    assert done.stdout == f"::error file={root}/orgs/o.yaml,line=4,col=5,title=S001 unknown-key::`x`: unknown key, expected one of: address, display_name\n"
+    assert (
+        done.stdout
+        == f"::error file={root}/orgs/o.yaml,line=4,col=5,title=S001 unknown-key::`x`: unknown key, expected one of: address, display_name\n"
+    )
 
 
 def test_junit_is_valid_xml(env):
@@ -104,8 +111,29 @@ def test_help_explains():
     assert done.returncode == 0 and "--strict" in done.stdout and "pre-commit" in done.stdout
 
 
-def test_internal_errors_never_show_a_traceback(tmp_path):
-    # A schema directory that cannot be parsed is an internal fault: one line, exit 2.
-    env = dict(os.environ, NOTIFYCFG_DEBUG="")
-    done = cli("validate", str(Path("/proc/self/status")), env=env)
-    assert "Traceback" not in done.stderr and done.returncode in (1, 2)
+def test_internal_errors_never_show_a_traceback(monkeypatch, capsys):
+    """The entry point's last guard: an exception nothing else caught is one line and exit 2."""
+    from notifycfg.cli import app
+
+    @click.command()
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.delenv("NOTIFYCFG_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        app.run(lambda standalone_mode: boom.main([], standalone_mode=standalone_mode))
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == "notifycfg: internal error (RuntimeError); rerun with NOTIFYCFG_DEBUG=1 for details\n"
+
+
+@pytest.mark.e2e
+def test_the_installed_entry_point_guards_against_internal_errors(tmp_path):
+    """Through the real console entry: a validate that raises gives one line and exit 2, no traceback."""
+    plugin = tmp_path / "sitecustomize.py"
+    plugin.write_text(
+        "import notifycfg.config.validate as v\ndef _raise(paths):\n    raise RuntimeError('injected fault')\nv.validate = _raise\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), NOTIFYCFG_DEBUG="")
+    done = cli_process("validate", str(CONFIGS / "prod"), env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == "notifycfg: internal error (RuntimeError); rerun with NOTIFYCFG_DEBUG=1 for details\n"

@@ -13,10 +13,10 @@ from conftest import CONFIGS, cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notifycfg.config import layering as compiler
-from notifycfg.config import schema
 from notifycfg.compile.canonical import dumps
 from notifycfg.compile.environment import load_environment
+from notifycfg.config import layering as compiler
+from notifycfg.config import schema
 
 EVENTS = ["password_recovery", "license_status", "product_updates", "job_alerts", "robot_alerts"]
 addresses = st.sampled_from(["a@example.com", "b@example.org", "ops@corp.example", "x@y.example.net"])
@@ -43,10 +43,13 @@ host_files = st.fixed_dictionaries(
     {"email": st.fixed_dictionaries({"smtp": smtp_blocks(), "from": st.fixed_dictionaries({"address": addresses})})},
     optional={"notifications": notifications},
 )
-org_files = st.fixed_dictionaries({}, optional={
-    "email": st.fixed_dictionaries({}, optional={"smtp": smtp_blocks(), "from": senders}),
-    "notifications": notifications,
-})
+org_files = st.fixed_dictionaries(
+    {},
+    optional={
+        "email": st.fixed_dictionaries({}, optional={"smtp": smtp_blocks(), "from": senders}),
+        "notifications": notifications,
+    },
+)
 
 
 def effective(host: dict, org: dict) -> compiler.Effective:
@@ -76,8 +79,10 @@ LAWS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @given(host_files)
 def test_empty_org_compiles_to_the_hosts_settings(host):
     assert effective(host, {}).data == effective(host, {"notifications": {}}).data
-    assert effective(host, {}).data == compiler.merge(
-        [compiler.Layer("d", schema.defaults()), compiler.Layer("h", host)], schema.replaced_paths())[0]
+    assert (
+        effective(host, {}).data
+        == compiler.merge([compiler.Layer("d", schema.defaults()), compiler.Layer("h", host)], schema.replaced_paths())[0]
+    )
     assert effective(host, {}).mail_settings == "host"
 
 
@@ -142,6 +147,7 @@ def test_compile_writes_files_and_manifest_deterministically(tmp_path):
     manifest = json.loads((first / "manifest.json").read_text())
     assert set(manifest["inputs"]) == {"host.yaml", "orgs/acme.yaml", "orgs/globex.yaml", "orgs/initech.yaml", "orgs/umbrella-labs.yaml"}
     import hashlib
+
     assert manifest["orgs"]["acme"]["sha256"] == hashlib.sha256((first / "acme.json").read_bytes()).hexdigest()
     assert str(tmp_path) not in (first / "manifest.json").read_text()
 
@@ -228,12 +234,15 @@ def test_diff_equal_and_text(tmp_path):
     done = cli("diff", str(CONFIGS / "prod"), str(CONFIGS / "prod"))
     assert (done.returncode, done.stdout) == (0, "")
     done = cli("diff", str(CONFIGS / "staging"), str(CONFIGS / "prod"))
-    assert "- hooli: only in" in done.stdout and '    email.from.display_name: "Globex Platform Notifications" -> "Globex Notifications"' in done.stdout
+    assert (
+        "- hooli: only in" in done.stdout
+        and '    email.from.display_name: "Globex Platform Notifications" -> "Globex Notifications"' in done.stdout
+    )
 
 
 def test_canonical_json_matches_the_stdlib():
     sample = yaml.safe_load((CONFIGS / "prod" / "host.yaml").read_text())
-    sample["x"] = [{}, [], None, 1.5, "ünï\n\"", {"b": [1, 2], "a": {}}]
+    sample["x"] = [{}, [], None, 1.5, 'ünï\n"', {"b": [1, 2], "a": {}}]
     assert dumps(sample) == json.dumps(sample, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 

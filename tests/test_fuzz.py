@@ -7,7 +7,6 @@ more examples (HYPOTHESIS_PROFILE=long).
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import tempfile
 from collections.abc import Iterator
@@ -15,28 +14,77 @@ from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, HOST
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from notifycfg.compile.environment import load_environment
 from notifycfg.config.loader import LoadError, load_document
 from notifycfg.config.validate import validate
 
-settings.register_profile("default", max_examples=120, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=5000, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
 SHARP_EDGES = [
-    "&a [1, 2]", "*a", "<<: *a", "<<: [*a, *b]", "!!python/object/apply:os.system ['touch /tmp/nc-pwned']",
-    "!!python/name:os.system", "!!binary aGk=", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp 2024-01-01",
-    "\ufeff", "\x00", "\u2028", "\u2029", "\x85", "\t", "---", "...", "%YAML 1.1", "%TAG ! tag:x,2000:", "? [a]", ": x",
-    "- ", "{", "}", "[", "]", "'", '"', "|", ">", "#", "no", "on", "yes", "~", "null", ".nan", ".inf", "0x1F", "1e400",
-    "2024-01-01", "12:30:00", "a" * 5000, "[" * 200, "{" * 200, "- " * 100, "email:", "  smtp:", "    host: x", "password: p",
-    "notifications:", "  job_alerts:", "    recipients: [a@example.com]", "enabled: true", "display_name: \"a\\r\\nb\"",
+    "&a [1, 2]",
+    "*a",
+    "<<: *a",
+    "<<: [*a, *b]",
+    "!!python/object/apply:os.system ['touch /tmp/nc-pwned']",
+    "!!python/name:os.system",
+    "!!binary aGk=",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!timestamp 2024-01-01",
+    "\ufeff",
+    "\x00",
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\t",
+    "---",
+    "...",
+    "%YAML 1.1",
+    "%TAG ! tag:x,2000:",
+    "? [a]",
+    ": x",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "'",
+    '"',
+    "|",
+    ">",
+    "#",
+    "no",
+    "on",
+    "yes",
+    "~",
+    "null",
+    ".nan",
+    ".inf",
+    "0x1F",
+    "1e400",
+    "2024-01-01",
+    "12:30:00",
+    "a" * 5000,
+    "[" * 200,
+    "{" * 200,
+    "- " * 100,
+    "email:",
+    "  smtp:",
+    "    host: x",
+    "password: p",
+    "notifications:",
+    "  job_alerts:",
+    "    recipients: [a@example.com]",
+    "enabled: true",
+    'display_name: "a\\r\\nb"',
 ]
 fragments = st.lists(st.one_of(st.sampled_from(SHARP_EDGES), st.text(max_size=20)), max_size=25)
-yamlish = st.builds(lambda parts, seps: "".join(p + s for p, s in zip(parts, seps, strict=False)),
-                    fragments, st.lists(st.sampled_from(["\n", " ", ": ", "\n  ", "\n- ", ", "]), min_size=25, max_size=25))
+yamlish = st.builds(
+    lambda parts, seps: "".join(p + s for p, s in zip(parts, seps, strict=False)),
+    fragments,
+    st.lists(st.sampled_from(["\n", " ", ": ", "\n  ", "\n- ", ", "]), min_size=25, max_size=25),
+)
 
 
 @contextlib.contextmanager
@@ -130,20 +178,32 @@ def test_mutated_shipped_configs(index, rng):
 
 def test_python_tags_construct_nothing(tmp_path):
     marker = tmp_path / "pwned"
-    for payload in [f"x: !!python/object/apply:os.system ['touch {marker}']\n",
-                    f"x: !!python/object/new:os.system ['touch {marker}']\n",
-                    "x: !!python/name:os.system\n", "x: !!python/module:os\n"]:
+    for payload in [
+        f"x: !!python/object/apply:os.system ['touch {marker}']\n",
+        f"x: !!python/object/new:os.system ['touch {marker}']\n",
+        "x: !!python/name:os.system\n",
+        "x: !!python/module:os\n",
+    ]:
         with pytest.raises(LoadError) as info:
             load_document("f.yaml", "org", payload.encode())
         assert info.value.rule == "L011"
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("text", [
-    "!!timestamp 2024-01-01\n- ",  # found by tox -e fuzz: PyYAML raised AttributeError
-    "x: !!timestamp 2024-13-45\n", "x: !!int abc\n", "x: !!float nope\n", "x: !!bool maybe\n", "x: !!binary '***'\n",
-    "x: !!null 5\n", "x: !!seq abc\n", "x: !!map abc\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "!!timestamp 2024-01-01\n- ",  # found by tox -e fuzz: PyYAML raised AttributeError
+        "x: !!timestamp 2024-13-45\n",
+        "x: !!int abc\n",
+        "x: !!float nope\n",
+        "x: !!bool maybe\n",
+        "x: !!binary '***'\n",
+        "x: !!null 5\n",
+        "x: !!seq abc\n",
+        "x: !!map abc\n",
+    ],
+)
 def test_mistagged_values_are_located_refusals(text):
     try:
         load_document("f.yaml", "org", text.encode())
@@ -151,9 +211,16 @@ def test_mistagged_values_are_located_refusals(text):
         assert exc.line >= 1 and exc.column >= 1
 
 
-@pytest.mark.parametrize("payload", [
-    b"\xef\xbb\xbf" + b"email: {}\n", b"a: b\x00\n", "a: \u2028b\n".encode(), b"a: " + b"x" * 200_000 + b"\n",
-    b"- " * 300 + b"x\n", b"a:\n" + b"".join(b" " * i + b"b:\n" for i in range(1, 120)),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xef\xbb\xbf" + b"email: {}\n",
+        b"a: b\x00\n",
+        "a: \u2028b\n".encode(),
+        b"a: " + b"x" * 200_000 + b"\n",
+        b"- " * 300 + b"x\n",
+        b"a:\n" + b"".join(b" " * i + b"b:\n" for i in range(1, 120)),
+    ],
+)
 def test_sharp_edges_are_reported_not_crashed(payload, tmp_path):
     _assert_located([str(_fill(tmp_path, {"orgs/edge.yaml": payload}))])

@@ -36,8 +36,7 @@ def client(h, starttls: bool = True) -> smtplib.SMTP:
 
 def api(h, path: str, method: str = "GET", body: dict | None = None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(h.http_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(h.http_url + path, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -76,8 +75,7 @@ def test_auth_refused_before_starttls_and_not_advertised():
 
 
 def test_wrong_password_is_refused():
-    with Harness(tls="starttls", users={"alice": "s3cret"}) as h, client(h) as smtp, \
-            pytest.raises(smtplib.SMTPAuthenticationError) as info:
+    with Harness(tls="starttls", users={"alice": "s3cret"}) as h, client(h) as smtp, pytest.raises(smtplib.SMTPAuthenticationError) as info:
         smtp.login("alice", "wrong")
     assert info.value.smtp_code == 535
 
@@ -140,8 +138,11 @@ def test_fault_at_mail_and_times_limit():
 
 
 def test_fault_at_auth():
-    with Harness(tls="implicit", users={"alice": "s3cret"}, faults=["auth=454 4.7.0 Temporary authentication failure"]) as h, \
-            client(h) as smtp, pytest.raises(smtplib.SMTPAuthenticationError) as info:
+    with (
+        Harness(tls="implicit", users={"alice": "s3cret"}, faults=["auth=454 4.7.0 Temporary authentication failure"]) as h,
+        client(h) as smtp,
+        pytest.raises(smtplib.SMTPAuthenticationError) as info,
+    ):
         smtp.login("alice", "s3cret")
     assert info.value.smtp_code == 454
 
@@ -175,8 +176,16 @@ def test_dropped_connection_and_delay():
 
 
 def test_fault_specs_are_validated():
-    for bad in ["nowhere=550", "rcpt=250", "rcpt=explode", "rcpt=550,nth=x", "rcpt=550,colour=red", "rcpt=550,rcpt=(",
-                '{"stage": "rcpt", "message": "a\\r\\nb"}', "{bad json"]:
+    for bad in [
+        "nowhere=550",
+        "rcpt=250",
+        "rcpt=explode",
+        "rcpt=550,nth=x",
+        "rcpt=550,colour=red",
+        "rcpt=550,rcpt=(",
+        '{"stage": "rcpt", "message": "a\\r\\nb"}',
+        "{bad json",
+    ]:
         with pytest.raises(FaultError):
             parse_fault(bad)
     fault = parse_fault('{"stage": "data", "code": 554, "message": "5.6.0 Rejected"}')
@@ -207,8 +216,7 @@ def test_smtputf8_and_garbage_survived():
         with client(h) as smtp:
             smtp.ehlo()
             assert "smtputf8" in smtp.esmtp_features
-            smtp.sendmail("josé@example.com", ["zoë@example.com"], "Subject: ¡hola!\r\n\r\nünïcode\r\n".encode(),
-                          mail_options=["SMTPUTF8"])
+            smtp.sendmail("josé@example.com", ["zoë@example.com"], "Subject: ¡hola!\r\n\r\nünïcode\r\n".encode(), mail_options=["SMTPUTF8"])
         (message,) = h.wait_for(rcpt="zoë@example.com")
         assert message.mail_from == "josé@example.com"
 
@@ -267,8 +275,12 @@ def test_http_api():
         assert status == 200 and body["total"] == 2
         first = body["messages"][0]
         assert {k: first[k] for k in ("mail_from", "rcpt_to", "subject", "tls", "auth_user")} == {
-            "mail_from": "a@example.com", "rcpt_to": ["b@example.com", "c@example.com"], "subject": "Hello",
-            "tls": True, "auth_user": "alice"}
+            "mail_from": "a@example.com",
+            "rcpt_to": ["b@example.com", "c@example.com"],
+            "subject": "Hello",
+            "tls": True,
+            "auth_user": "alice",
+        }
         assert api(h, "/api/messages?rcpt=d@example.com")[1]["total"] == 1
         assert api(h, "/api/messages?subject=Hel&limit=1")[1]["count"] == 1
         assert api(h, "/api/messages?colour=red")[0] == 400
@@ -335,7 +347,11 @@ def test_binds_loopback_by_default():
 
 
 def test_config_errors_are_clear():
-    for options, words in [({"tls": "sometimes"}, "tls must be"), ({"require_tls": True}, "require_tls"),
-                           ({"auth_required": True}, "needs at least one user"), ({"certfile": "x"}, "go together")]:
+    for options, words in [
+        ({"tls": "sometimes"}, "tls must be"),
+        ({"require_tls": True}, "require_tls"),
+        ({"auth_required": True}, "needs at least one user"),
+        ({"certfile": "x"}, "go together"),
+    ]:
         with pytest.raises(ValueError, match=words):
             Harness(**options)

@@ -1,4 +1,4 @@
-"""`notifycfg harness serve` as a process: readiness, signals, maildir durability, the pytest plugin."""
+"""`smtp-harness serve` (and `notifycfg harness serve`) as a process: readiness, signals, maildir durability, the pytest plugin."""
 
 from __future__ import annotations
 
@@ -6,87 +6,77 @@ import json
 import signal
 import smtplib
 import socket
+import ssl
 import subprocess
-import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-
-SERVE = [sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0", "--http-port", "0"]
-
-
-def start(*args: str) -> tuple[subprocess.Popen, str, int, str]:
-    proc = subprocess.Popen([*SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    assert line.startswith("ready smtp="), (line, proc.stderr.read() if proc.poll() is not None else "")
-    fields = dict(part.split("=", 1) for part in line.split()[1:])
-    host, port = fields["smtp"].rsplit(":", 1)
-    return proc, host, int(port), fields["http"]
+from served import NOTIFYCFG_HARNESS, SMTP_HARNESS, Served
 
 
-def test_ready_line_api_and_clean_sigint():
-    proc, host, port, http = start()
-    try:
+def _hostport(value: str) -> tuple[str, int]:
+    host, port = value.rsplit(":", 1)
+    return host, int(port)
+
+
+@pytest.mark.parametrize("command", [SMTP_HARNESS, NOTIFYCFG_HARNESS], ids=["smtp_harness", "notifycfg"])
+def test_ready_line_api_and_clean_sigint(command):
+    with Served(command) as served:
+        fields = served.ready()
+        host, port = _hostport(fields["smtp"])
         with smtplib.SMTP(host, port, timeout=10) as smtp:
             smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: via serve\r\n\r\nhi\r\n")
-        with urllib.request.urlopen(f"http://{http}/api/messages", timeout=10) as response:
+        with urllib.request.urlopen(f"http://{fields['http']}/api/messages", timeout=10) as response:
             body = json.loads(response.read())
         assert body["total"] == 1 and body["messages"][0]["subject"] == "via serve"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0 and "Traceback" not in err and "1 message(s) captured" in err
+        code, err = served.stop(signal.SIGINT)
+    assert code == 0 and "Traceback" not in err and "1 message(s) captured" in err
 
 
 def test_sigterm_under_load_loses_no_acknowledged_message(tmp_path):
     maildir = tmp_path / "mail"
-    proc, host, port, _ = start("--tls", "starttls", "--auth", "app:pw", "--maildir", str(maildir))
-    ca = None
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
+    with Served([*SMTP_HARNESS, "--tls", "starttls", "--auth", "app:pw", "--maildir", str(maildir)]) as served:
+        host, port = _hostport(served.ready()["smtp"])
+        ca = served.line("stderr")
+        assert ca.startswith("ca="), ca
+        context = ssl.create_default_context(cafile=ca[3:])
 
-    def sender(worker: int) -> None:
-        import ssl
+        def sender(worker: int) -> None:
+            try:
+                with smtplib.SMTP(host, port, timeout=10) as smtp:
+                    smtp.starttls(context=context)
+                    smtp.login("app", "pw")
+                    for i in range(2_000):
+                        if stop.is_set():
+                            return
+                        ident = f"w{worker}-m{i}"
+                        smtp.sendmail("a@example.com", ["b@example.com"], f"Subject: {ident}\r\n\r\nbody\r\n".encode())
+                        with lock:
+                            acknowledged.append(ident)
+            except (smtplib.SMTPException, OSError):
+                return  # the server went away mid-conversation: only acknowledged messages count
 
-        context = ssl.create_default_context(cafile=ca)
-        try:
-            with smtplib.SMTP(host, port, timeout=10) as smtp:
-                smtp.starttls(context=context)
-                smtp.login("app", "pw")
-                for i in range(10_000):
-                    if stop.is_set():
-                        return
-                    ident = f"w{worker}-m{i}"
-                    smtp.sendmail("a@example.com", ["b@example.com"], f"Subject: {ident}\r\n\r\nbody\r\n".encode())
-                    with lock:
-                        acknowledged.append(ident)
-        except (smtplib.SMTPException, OSError):
-            return  # the server went away mid-conversation: only acknowledged messages count
-
-    ca = _read_ca(proc)
-    threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
-    while len(acknowledged) < 60:
-        threading.Event().wait(0.05)
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
+        threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(acknowledged) < 60 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(acknowledged) >= 60, f"only {len(acknowledged)} message(s) acknowledged in 30 s"
+        code, _ = served.stop(signal.SIGTERM)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
     stored = {_subject(p) for p in (maildir / "new").iterdir()}
-    assert proc.returncode == 0
+    assert code == 0
     assert set(acknowledged) <= stored, set(acknowledged) - stored
     assert list((maildir / "tmp").iterdir()) == []
-
-
-def _read_ca(proc: subprocess.Popen) -> str:
-    line = proc.stderr.readline().strip()
-    assert line.startswith("ca="), line
-    return line[3:]
 
 
 def _subject(path: Path) -> str:
@@ -101,15 +91,17 @@ def test_port_in_use_is_a_clear_usage_error():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run([*SERVE[:-4], "--smtp-port", str(port), "--http-port", "0"],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*SMTP_HARNESS[:-4], "--smtp-port", str(port), "--http-port", "0"], capture_output=True, text=True, timeout=60
+        )
     assert done.returncode == 2 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("args", [["--fault", "rcpt=999"], ["--auth", "nopassword"], ["--tls", "maybe"],
-                                  ["--require-tls"], ["--smtp-port", "70000"]])
+@pytest.mark.parametrize(
+    "args", [["--fault", "rcpt=999"], ["--auth", "nopassword"], ["--tls", "maybe"], ["--require-tls"], ["--smtp-port", "70000"]]
+)
 def test_bad_options_are_usage_errors(args):
-    done = subprocess.run([*SERVE, *args], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([*SMTP_HARNESS, *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
 
 

@@ -100,12 +100,20 @@ def test_nul_byte_is_a_syntax_error():
 
 
 def test_file_names_are_org_ids(env):
-    root = env({"orgs/Acme.yaml": "", "orgs/ok.yml": "", "orgs/-lead.yaml": "", "orgs/" + "a" * 64 + ".yaml": "",
-                "orgs/good-1.yaml": "", "orgs/sub/x.yaml": "", "orgs/.gitkeep": ""})
+    root = env(
+        {
+            "orgs/Acme.yaml": "",
+            "orgs/ok.yml": "",
+            "orgs/-lead.yaml": "",
+            "orgs/" + "a" * 64 + ".yaml": "",
+            "orgs/good-1.yaml": "",
+            "orgs/sub/x.yaml": "",
+            "orgs/.gitkeep": "",
+        }
+    )
     result = validate([str(root)])
     flagged = sorted((p.file.rsplit("/orgs/", 1)[1], p.rule) for p in result.problems)
-    assert flagged == [("-lead.yaml", "L009"), ("Acme.yaml", "L009"), ("a" * 64 + ".yaml", "L009"),
-                       ("ok.yml", "L009"), ("sub", "L013")]
+    assert flagged == [("-lead.yaml", "L009"), ("Acme.yaml", "L009"), ("a" * 64 + ".yaml", "L009"), ("ok.yml", "L009"), ("sub", "L013")]
 
 
 def test_environment_without_host(env, tmp_path):

@@ -14,8 +14,7 @@ import pytest
 from conftest import CONFIGS, cli
 
 from notifycfg.config import events
-from notifycfg.notify import mailer
-from notifycfg.notify import messages
+from notifycfg.notify import mailer, messages
 from smtp_harness import Harness
 
 SENDER = {"address": "noreply@example.com", "display_name": "Plateforme Éxample"}
@@ -100,13 +99,16 @@ def test_secret_from_file(tmp_path):
         send(h, missing)
 
 
-@pytest.mark.parametrize(("fault", "kind", "code"), [
-    ("rcpt=450 4.2.1 Mailbox busy", "temporary", "450"),
-    ("rcpt=550 5.1.1 No such user", "recipient", "550"),
-    ("data=554 5.6.0 Content rejected", "permanent", "554"),
-    ("data=451 4.3.0 Try later", "temporary", "451"),
-    ("mail=421 4.7.0 Too many", "temporary", "421"),
-])
+@pytest.mark.parametrize(
+    ("fault", "kind", "code"),
+    [
+        ("rcpt=450 4.2.1 Mailbox busy", "temporary", "450"),
+        ("rcpt=550 5.1.1 No such user", "recipient", "550"),
+        ("data=554 5.6.0 Content rejected", "permanent", "554"),
+        ("data=451 4.3.0 Try later", "temporary", "451"),
+        ("mail=421 4.7.0 Too many", "temporary", "421"),
+    ],
+)
 def test_replies_are_classified(fault, kind, code):
     with Harness(faults=[fault]) as h, pytest.raises(mailer.SendError) as info:
         send(h, transport(25, False, None))
@@ -137,14 +139,30 @@ def test_catalogue_and_flow_schema_agree():
     schema = json.loads((CONFIGS.parent / "schemas" / "flow.schema.json").read_text())
     assert schema["properties"]["event"]["enum"] == sorted(events.EVENTS)
     assert {e.category for e in events.EVENTS.values()} == {
-        "password_recovery", "license_status", "product_updates", "job_alerts", "robot_alerts"}
+        "password_recovery",
+        "license_status",
+        "product_updates",
+        "job_alerts",
+        "robot_alerts",
+    }
 
 
 def test_send_test_command(tmp_path):
     env = dict(os.environ, PROD_SMTP_PASSWORD="Sup3r-S3cret-Value")
     with Harness(tls="starttls", users={"platform-mailer": "Sup3r-S3cret-Value"}, require_tls=True) as h:
-        done = cli("send-test", str(CONFIGS / "prod"), "--org", "acme", "--to", "me@example.com",
-                   "--server", f"{h.host}:{h.port}", "--cafile", str(h.ca_path), env=env)
+        done = cli(
+            "send-test",
+            str(CONFIGS / "prod"),
+            "--org",
+            "acme",
+            "--to",
+            "me@example.com",
+            "--server",
+            f"{h.host}:{h.port}",
+            "--cafile",
+            str(h.ca_path),
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout == f"sent to me@example.com via {h.host}:{h.port} (STARTTLS, as platform-mailer)\n"
         (m,) = h.wait_for(rcpt="me@example.com")
@@ -183,7 +201,8 @@ def test_failing_flow_fails_check_and_flows_run(tmp_path):
     env = tmp_path / "prod"
     shutil.copytree(CONFIGS / "prod", env)
     (env / "flows" / "wrong.yaml").write_text(
-        "org: acme\nevent: license_expired\nparams: {license_name: X}\nexpect: {messages: 1, to: [someone-else@example.com]}\n")
+        "org: acme\nevent: license_expired\nparams: {license_name: X}\nexpect: {messages: 1, to: [someone-else@example.com]}\n"
+    )
     done = cli("flows", "run", str(env), "--junit", str(tmp_path / "j.xml"))
     assert done.returncode == 1
     assert "FAIL wrong (acme, license_expired)" in done.stdout

@@ -9,7 +9,8 @@ import sys
 import pytest
 from conftest import CONFIGS, ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+# pre-commit builds a virtual environment and installs notifycfg into it: minutes on a cold cache.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 
 def git(repo, *args):
@@ -19,7 +20,10 @@ def git(repo, *args):
 def try_repo(repo):
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "notifycfg-validate", "--all-files"],
-        cwd=repo, capture_output=True, text=True, timeout=600,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

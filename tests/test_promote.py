@@ -63,15 +63,19 @@ def test_only_the_changed_lines_change(envs):
     src, dst = envs
     text = (src / "orgs" / "umbrella-labs.yaml").read_text()
     (src / "orgs" / "umbrella-labs.yaml").write_text(
-        text.replace("recipients: [lab-oncall@umbrella.example.com]", "recipients: [lab-oncall@umbrella.example.com, pi@umbrella.example.com]")
-        + "  job_alerts:\n    enabled: true\n    recipients: [lab-jobs@umbrella.example.com]\n")
+        text.replace(
+            "recipients: [lab-oncall@umbrella.example.com]", "recipients: [lab-oncall@umbrella.example.com, pi@umbrella.example.com]"
+        )
+        + "  job_alerts:\n    enabled: true\n    recipients: [lab-jobs@umbrella.example.com]\n"
+    )
     before = (dst / "orgs" / "umbrella-labs.yaml").read_text().splitlines()
     assert promote(src, dst, "--org", "umbrella-labs").returncode == 0
     after = (dst / "orgs" / "umbrella-labs.yaml").read_text().splitlines()
     changed = [(a, b) for a, b in zip(before, after, strict=False) if a != b]
-    assert changed == [("    recipients: [lab-oncall@umbrella.example.com]",
-                        "    recipients: [lab-oncall@umbrella.example.com, pi@umbrella.example.com]")]
-    assert after[len(before):] == ["  job_alerts:", "    enabled: true", "    recipients: [lab-jobs@umbrella.example.com]"]
+    assert changed == [
+        ("    recipients: [lab-oncall@umbrella.example.com]", "    recipients: [lab-oncall@umbrella.example.com, pi@umbrella.example.com]")
+    ]
+    assert after[len(before) :] == ["  job_alerts:", "    enabled: true", "    recipients: [lab-jobs@umbrella.example.com]"]
     assert after[5] == "    host: 10.20.0.25"  # the local block stays where it was
 
 
@@ -108,8 +112,11 @@ def test_invalid_source_is_refused(envs):
 def test_invalid_result_is_refused_before_writing(envs):
     src, dst = envs
     # staging's org enables release notes relying on recipients prod's host does not have
-    (src / "host.yaml").write_text((src / "host.yaml").read_text().replace(
-        "product_updates: {enabled: false}", "product_updates: {enabled: false, recipients: [news@example.com]}"))
+    (src / "host.yaml").write_text(
+        (src / "host.yaml")
+        .read_text()
+        .replace("product_updates: {enabled: false}", "product_updates: {enabled: false, recipients: [news@example.com]}")
+    )
     (src / "orgs" / "acme.yaml").write_text("notifications:\n  product_updates: {enabled: true}\n")
     before = snapshot(dst)
     done = promote(src, dst, "--org", "acme")
@@ -125,8 +132,10 @@ def test_new_org_with_its_own_server_needs_the_target_to_define_it(envs):
     before = snapshot(dst)
     done = promote(src, dst, "--org", "newco")
     assert done.returncode == 1
-    assert ("orgs/newco.yaml: `email.smtp` is environment-local; define it in" in done.stderr
-            and "(email.smtp.host, email.smtp.port, email.smtp.username, email.smtp.password)" in done.stderr)
+    assert (
+        "orgs/newco.yaml: `email.smtp` is environment-local; define it in" in done.stderr
+        and "(email.smtp.host, email.smtp.port, email.smtp.username, email.smtp.password)" in done.stderr
+    )
     assert snapshot(dst) == before
     (dst / "orgs" / "newco.yaml").write_text(own.replace("NEWCO_STAGING", "NEWCO_PROD").replace("mail.newco", "mx.newco"))
     done = promote(src, dst, "--org", "newco")

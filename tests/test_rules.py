@@ -21,7 +21,10 @@ def problems_for(env, org: str | None = None, host: str | None = None):
 SMTP = "email:\n  smtp:\n    host: mail.example.org\n    port: 587\n"
 
 CASES = {
-    "S001": ("email:\n  smtp:\n    host: a.example.com\n    port: 587\n    prot: 587\n    anonymous: true\n", ("o.yaml", 5, 5, "S001", "error", "email.smtp.prot")),
+    "S001": (
+        "email:\n  smtp:\n    host: a.example.com\n    port: 587\n    prot: 587\n    anonymous: true\n",
+        ("o.yaml", 5, 5, "S001", "error", "email.smtp.prot"),
+    ),
     "S002": ("email:\n  smtp:\n    host: a.example.com\n", ("o.yaml", 2, 3, "S002", "error", "email.smtp")),
     "S003": (SMTP.replace("587", '"587"'), ("o.yaml", 4, 11, "S003", "error", "email.smtp.port")),
     "S004": ("email:\n  from:\n    address:\n", ("o.yaml", 3, 13, "S004", "error", "email.from.address")),
@@ -29,19 +32,36 @@ CASES = {
     "S006": (SMTP.replace("mail.example.org", "mail_server!"), ("o.yaml", 3, 11, "S006", "error", "email.smtp.host")),
     "S007": None,  # the schemas use no enum/const today: kept for flow files
     "R001": ("email:\n  from:\n    address: nobody@@example.com\n", ("o.yaml", 3, 14, "R001", "error", "email.from.address")),
-    "R002": ('email:\n  from:\n    display_name: "Ops\\r\\nBcc: x@evil.example"\n', ("o.yaml", 3, 19, "R002", "error", "email.from.display_name")),
+    "R002": (
+        'email:\n  from:\n    display_name: "Ops\\r\\nBcc: x@evil.example"\n',
+        ("o.yaml", 3, 19, "R002", "error", "email.from.display_name"),
+    ),
     "R003": (SMTP + "    username: u\n    password: hunter2\n", ("o.yaml", 6, 15, "R003", "error", "email.smtp.password")),
     "R004": (SMTP + "    username: u\n", ("o.yaml", 5, 5, "R004", "error", "email.smtp.username")),
     "R005": (SMTP + "    password: {env: P}\n    anonymous: true\n", ("o.yaml", 5, 5, "R005", "error", "email.smtp.password")),
     "R006": (SMTP + "    domain: CORP\n    anonymous: true\n", ("o.yaml", 5, 5, "R006", "error", "email.smtp.domain")),
     "R007": (SMTP.replace("587", "25") + "    anonymous: true\n", ("o.yaml", 4, 11, "R007", "warning", "email.smtp.port")),
-    "R008": (SMTP.replace("587", "465") + "    secure: false\n    anonymous: true\n", ("o.yaml", 5, 13, "R008", "error", "email.smtp.secure")),
-    "R009": (SMTP + "    username: u\n    password: {env: P}\n    secure: false\n", ("o.yaml", 7, 13, "R009", "warning", "email.smtp.secure")),
-    "R010": ("notifications:\n  robot_alerts:\n    enabled: true\n", ("o.yaml", 3, 14, "R010", "error", "notifications.robot_alerts.enabled")),
-    "R011": ("notifications:\n  job_alerts:\n    recipients: [a@example.com, b@example.com, A@example.com]\n",
-             ("o.yaml", 3, 48, "R011", "warning", "notifications.job_alerts.recipients[2]")),
+    "R008": (
+        SMTP.replace("587", "465") + "    secure: false\n    anonymous: true\n",
+        ("o.yaml", 5, 13, "R008", "error", "email.smtp.secure"),
+    ),
+    "R009": (
+        SMTP + "    username: u\n    password: {env: P}\n    secure: false\n",
+        ("o.yaml", 7, 13, "R009", "warning", "email.smtp.secure"),
+    ),
+    "R010": (
+        "notifications:\n  robot_alerts:\n    enabled: true\n",
+        ("o.yaml", 3, 14, "R010", "error", "notifications.robot_alerts.enabled"),
+    ),
+    "R011": (
+        "notifications:\n  job_alerts:\n    recipients: [a@example.com, b@example.com, A@example.com]\n",
+        ("o.yaml", 3, 48, "R011", "warning", "notifications.job_alerts.recipients[2]"),
+    ),
     "R012": (SMTP, ("o.yaml", 2, 3, "R012", "warning", "email.smtp")),
-    "R013": (SMTP + "    username: u\n    password: {env: P}\n    anonymous: true\n", ("o.yaml", 7, 5, "R013", "error", "email.smtp.anonymous")),
+    "R013": (
+        SMTP + "    username: u\n    password: {env: P}\n    anonymous: true\n",
+        ("o.yaml", 7, 5, "R013", "error", "email.smtp.anonymous"),
+    ),
 }
 
 
@@ -56,8 +76,14 @@ FLOW = "org: {org}\nevent: job_faulted\nparams: {{job_name: j, process: p, error
 
 
 def test_flow_rules(env):
-    root = env({"orgs/acme.yaml": "", "flows/a.yaml": FLOW.format(org="acmee", extra=", severity: error"),
-                "flows/b.yaml": FLOW.format(org="acme", extra=", colour: red"), "flows/c.yaml": FLOW.format(org="acme", extra=", severity: loud")})
+    root = env(
+        {
+            "orgs/acme.yaml": "",
+            "flows/a.yaml": FLOW.format(org="acmee", extra=", severity: error"),
+            "flows/b.yaml": FLOW.format(org="acme", extra=", colour: red"),
+            "flows/c.yaml": FLOW.format(org="acme", extra=", severity: loud"),
+        }
+    )
     found = [(p.file.rsplit("/", 1)[1], p.line, p.column, p.rule, p.message) for p in validate([str(root)]).problems]
     assert found[0][:4] == ("a.yaml", 1, 6, "F001") and "did you mean `acme`?" in found[0][4]
     assert [f[:4] for f in found[1:]] == [("b.yaml", 3, 9, "F002"), ("b.yaml", 3, 9, "F002"), ("c.yaml", 3, 9, "F002")]
@@ -83,8 +109,9 @@ def test_clean_org_files_produce_nothing(env):
 
 
 def test_host_rules_apply_to_host_file(env):
-    host = "email:\n  smtp: {host: h.example.com, port: 25}\n  from: {address: a@example.com}\n" \
-           "notifications:\n  job_alerts: {enabled: true}\n"
+    host = (
+        "email:\n  smtp: {host: h.example.com, port: 25}\n  from: {address: a@example.com}\nnotifications:\n  job_alerts: {enabled: true}\n"
+    )
     found = problems_for(env, host=host)
     assert [(f[0], f[1], f[3]) for f in found] == [("host.yaml", 2, "R007"), ("host.yaml", 5, "R010")]
 

@@ -6,12 +6,13 @@ import os
 import shutil
 import signal
 import smtplib
+import ssl
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, cli
+from served import SMTP_HARNESS, Served
 
 from smtp_harness import Harness
 
@@ -29,8 +30,11 @@ def world(tmp_path: Path):
     secret_file.write_text(INITECH + "\n")
     for name in ("staging", "prod"):
         org = tmp_path / name / "orgs" / "initech.yaml"
-        org.write_text(org.read_text().replace("/run/secrets/initech-smtp-password-staging", str(secret_file))
-                       .replace("/run/secrets/initech-smtp-password", str(secret_file)))
+        org.write_text(
+            org.read_text()
+            .replace("/run/secrets/initech-smtp-password-staging", str(secret_file))
+            .replace("/run/secrets/initech-smtp-password", str(secret_file))
+        )
     env = dict(os.environ, PROD_SMTP_PASSWORD=PROD, STAGING_SMTP_PASSWORD=STAGING)
     return tmp_path, env
 
@@ -50,12 +54,20 @@ def files_clean(root: Path) -> None:
 def run_all(world_root: Path, env: dict[str, str]) -> list[subprocess.CompletedProcess]:
     prod, staging = str(world_root / "prod"), str(world_root / "staging")
     calls = [
-        ("validate", prod), ("validate", "--format", "json", prod), ("validate", "--format", "github", prod),
-        ("validate", "--format", "junit", prod), ("compile", prod, "-o", str(world_root / "out")),
-        ("compile", prod, "--format", "json"), ("explain", prod, "initech", "email.smtp"), ("explain", prod, "acme", "email"),
-        ("diff", staging, prod), ("diff", "--format", "json", staging, prod),
-        ("flows", "run", prod, "--junit", str(world_root / "flows.xml")), ("check", prod),
-        ("promote", staging, prod, "--dry-run"), ("promote", staging, prod),
+        ("validate", prod),
+        ("validate", "--format", "json", prod),
+        ("validate", "--format", "github", prod),
+        ("validate", "--format", "junit", prod),
+        ("compile", prod, "-o", str(world_root / "out")),
+        ("compile", prod, "--format", "json"),
+        ("explain", prod, "initech", "email.smtp"),
+        ("explain", prod, "acme", "email"),
+        ("diff", staging, prod),
+        ("diff", "--format", "json", staging, prod),
+        ("flows", "run", prod, "--junit", str(world_root / "flows.xml")),
+        ("check", prod),
+        ("promote", staging, prod, "--dry-run"),
+        ("promote", staging, prod),
     ]
     return [cli(*args, env=env) for args in calls]
 
@@ -72,11 +84,15 @@ def test_no_secret_when_things_fail(world):
     root, env = world
     prod = root / "prod"
     # a plaintext secret in a file: reported without its value
-    (prod / "orgs" / "globex.yaml").write_text(f"email:\n  smtp:\n    host: h.example.com\n    port: 587\n    username: u\n    password: {PROD}\n")
+    (prod / "orgs" / "globex.yaml").write_text(
+        f"email:\n  smtp:\n    host: h.example.com\n    port: 587\n    username: u\n    password: {PROD}\n"
+    )
     for done in run_all(root, env):
         clean(done.stdout, done.stderr)
         assert "Traceback" not in done.stderr
-    (prod / "orgs" / "globex.yaml").write_text(f"email:\n  smtp:\n    host: h.example.com\n    port: 587\n    username: u\n    password: {{env: {PROD}}}\n")
+    (prod / "orgs" / "globex.yaml").write_text(
+        f"email:\n  smtp:\n    host: h.example.com\n    port: 587\n    username: u\n    password: {{env: {PROD}}}\n"
+    )
     clean(*(d.stdout + d.stderr for d in run_all(root, env)))
 
 
@@ -84,13 +100,35 @@ def test_send_test_success_and_failure_paths(world):
     root, env = world
     prod = str(root / "prod")
     with Harness(tls="implicit", users={"INITECH\\svc-notify": INITECH}) as h:
-        ok = cli("send-test", prod, "--org", "initech", "--to", "x@example.com", "--server", f"{h.host}:{h.port}",
-                 "--cafile", str(h.ca_path), env=env)
+        ok = cli(
+            "send-test",
+            prod,
+            "--org",
+            "initech",
+            "--to",
+            "x@example.com",
+            "--server",
+            f"{h.host}:{h.port}",
+            "--cafile",
+            str(h.ca_path),
+            env=env,
+        )
         assert ok.returncode == 0, ok.stderr
         clean(ok.stdout, ok.stderr)
     with Harness(tls="starttls", users={"platform-mailer": "something-else"}) as h:
-        wrong = cli("send-test", prod, "--org", "acme", "--to", "x@example.com", "--server", f"{h.host}:{h.port}",
-                    "--cafile", str(h.ca_path), env=env)
+        wrong = cli(
+            "send-test",
+            prod,
+            "--org",
+            "acme",
+            "--to",
+            "x@example.com",
+            "--server",
+            f"{h.host}:{h.port}",
+            "--cafile",
+            str(h.ca_path),
+            env=env,
+        )
         assert wrong.returncode == 1 and "(auth)" in wrong.stderr
         clean(wrong.stdout, wrong.stderr)
         untrusted = cli("send-test", prod, "--org", "acme", "--to", "x@example.com", "--server", f"{h.host}:{h.port}", env=env)
@@ -102,14 +140,10 @@ def test_send_test_success_and_failure_paths(world):
 
 
 def test_harness_logs_never_show_passwords():
-    proc = subprocess.Popen([sys.executable, "-m", "notifycfg", "harness", "serve", "--smtp-port", "0", "--http-port", "0",
-                             "--tls", "implicit", "--auth", f"svc:{PROD}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        ready = proc.stdout.readline()
-        ca = proc.stderr.readline().strip()[3:]
-        port = int(ready.split()[1].rsplit(":", 1)[1])
-        import ssl
-
+    with Served([*SMTP_HARNESS, "--tls", "implicit", "--auth", f"svc:{PROD}"]) as served:
+        fields = served.ready()
+        ca = served.line("stderr")[3:]
+        port = int(fields["smtp"].rsplit(":", 1)[1])
         context = ssl.create_default_context(cafile=ca)
         for password in (PROD, STAGING):
             try:
@@ -118,8 +152,6 @@ def test_harness_logs_never_show_passwords():
                     smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: x\r\n\r\ny\r\n")
             except smtplib.SMTPAuthenticationError:
                 pass
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    clean(ready, out, err)
-    assert "Traceback" not in err
+        code, err = served.stop(signal.SIGTERM)
+    clean(str(fields), err)
+    assert code == 0 and "Traceback" not in err

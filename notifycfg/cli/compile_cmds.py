@@ -13,8 +13,14 @@ from notifycfg.cli.common import UsageFailure, environment, finish, usage_errors
 @click.argument("env_dir", metavar="ENV_DIR")
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False), help="Output directory (replaced as a whole).")
 @click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["files", "json"]), default="files", show_default=True,
-              help="files: OUT/<org-id>.json + OUT/manifest.json; json: one object on stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["files", "json"]),
+    default="files",
+    show_default=True,
+    help="files: OUT/<org-id>.json + OUT/manifest.json; json: one object on stdout.",
+)
 def compile_cmd(env_dir: str, out: str | None, orgs: tuple[str, ...], fmt: str) -> None:
     """Write every organization's effective configuration.
 

@@ -7,8 +7,9 @@ import click
 from notifycfg.cli.common import UsageFailure, finish
 from notifycfg.report import VALIDATION
 
-_FORMAT_HELP = ("text: one line per problem; json: one object; github: workflow annotations; "
-                "junit: XML; sarif: SARIF 2.1.0 for code scanning.")
+_FORMAT_HELP = (
+    "text: one line per problem; json: one object; github: workflow annotations; junit: XML; sarif: SARIF 2.1.0 for code scanning."
+)
 
 
 @click.command()

@@ -8,6 +8,7 @@ from typing import Any
 from notifycfg.config.layering import Effective
 from notifycfg.datapath import Change, changes
 
+
 @dataclass
 class DiffResult:
     added: list[str] = field(default_factory=list)

@@ -48,8 +48,9 @@ class Environment:
         defaults, host = self.base_layers()
         merged = compiler.Layer(host.name, compiler.merge([defaults, host], schema.replaced_paths(), track=False)[0])
         chosen = orgs if orgs is not None else list(self.orgs)
-        return {org: compiler.compile_org(org, [merged], _layer(self.orgs[org]), schema.replaced_paths(), beneath=defaults)
-                for org in chosen}
+        return {
+            org: compiler.compile_org(org, [merged], _layer(self.orgs[org]), schema.replaced_paths(), beneath=defaults) for org in chosen
+        }
 
 
 def _layer(doc: Document) -> compiler.Layer:
@@ -60,7 +61,7 @@ def relative_name(doc: Document, root: Path) -> str:
     """`host.yaml`, `orgs/acme.yaml`: the file relative to its environment."""
     prefix = root.as_posix().rstrip("/") + "/"
     if doc.file.startswith(prefix):  # discovery names files root/...: the common, cheap case
-        return doc.file[len(prefix):]
+        return doc.file[len(prefix) :]
     return Path(os.path.relpath(doc.file, root)).as_posix()
 
 

@@ -46,8 +46,13 @@ def explain(effective: Effective, key: str, replaced: frozenset[DataPath]) -> li
         block = next((r for r in replaced if path[: len(r)] == r), None)
         if block is not None and effective.mail_settings == "custom":
             note = f"`{dotted(block)}` is the organization's own: the host's block is replaced as a whole"
-        out.append(Explained(
-            dotted(path), _value(effective.data, path), str(effective.origin(path)),
-            tuple(str(o) for o in reversed(effective.overridden(path))), note,
-        ))
+        out.append(
+            Explained(
+                dotted(path),
+                _value(effective.data, path),
+                str(effective.origin(path)),
+                tuple(str(o) for o in reversed(effective.overridden(path))),
+                note,
+            )
+        )
     return out

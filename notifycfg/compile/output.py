@@ -8,8 +8,8 @@ from pathlib import Path
 
 from notifycfg import __version__
 from notifycfg.compile.canonical import CanonicalEncoder
-from notifycfg.config.layering import Effective
 from notifycfg.compile.environment import Environment, relative_name
+from notifycfg.config.layering import Effective
 from notifycfg.files import ReplaceRefused, write_all
 
 MANIFEST = "manifest.json"
@@ -35,8 +35,7 @@ def manifest(env: Environment, files: dict[str, bytes]) -> bytes:
         "tool": f"notifycfg {__version__}",
         "inputs": _inputs(env),
         "inputs_sha256": inputs_digest(env),
-        "orgs": {name[: -len(".json")]: {"file": name, "sha256": hashlib.sha256(data).hexdigest()}
-                 for name, data in sorted(files.items())},
+        "orgs": {name[: -len(".json")]: {"file": name, "sha256": hashlib.sha256(data).hexdigest()} for name, data in sorted(files.items())},
     }
     return CanonicalEncoder().encode(body).encode("utf-8")
 

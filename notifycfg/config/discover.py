@@ -52,7 +52,8 @@ def classify(path: Path, parent: str | None = None, environment: Path | None = N
             return Refusal(display, "L009", f"{kind} files must end in `.yaml` (this one would be ignored)")
         if not pattern.fullmatch(stem):
             return Refusal(
-                display, "L009",
+                display,
+                "L009",
                 f"`{path.stem}` is not a valid {kind} id: lowercase letters, digits and hyphens,"
                 " starting with a letter or digit, at most 63 characters",
             )

@@ -84,8 +84,10 @@ def merge(
     return data, sources or {}
 
 
-class _Replaced(frozenset):
+class _Replaced(frozenset[DataPath]):
     """Replaced paths, plus every path above one (where sharing a subtree is not safe)."""
+
+    above: frozenset[DataPath]
 
     def __new__(cls, paths: frozenset[DataPath]) -> _Replaced:
         made = super().__new__(cls, paths)
@@ -128,16 +130,17 @@ def _merge(
 
 
 def compile_org(
-    org: str, below: Sequence[Layer], own: Layer, replaced: frozenset[DataPath], track: bool = False,
+    org: str,
+    below: Sequence[Layer],
+    own: Layer,
+    replaced: frozenset[DataPath],
+    track: bool = False,
     beneath: Layer | None = None,
 ) -> Effective:
     """`below` is [defaults, host], or, untracked, [defaults+host merged] with `beneath` = defaults."""
     data, sources = merge([*below, own], replaced, track, beneath)
     custom = any(has_path(own.data, path) for path in replaced)
     return Effective(org, data, "custom" if custom else "host", sources)
-
-
-
 
 
 def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Any:

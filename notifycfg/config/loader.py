@@ -66,8 +66,7 @@ class _StrictLoader(yaml.CSafeLoader):
             if first is not None:
                 raise _mark_error(
                     "L002",
-                    f"duplicate key `{key_node.value}` (first set at line {first.line + 1});"
-                    " YAML would silently keep only the last one",
+                    f"duplicate key `{key_node.value}` (first set at line {first.line + 1}); YAML would silently keep only the last one",
                     key_node.start_mark,
                 )
             seen[key_node.value] = key_node.start_mark
@@ -83,14 +82,13 @@ class _StrictLoader(yaml.CSafeLoader):
             raise
         except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, UnicodeError):
             tag = node.tag.rsplit(":", 1)[-1]
-            raise yaml.constructor.ConstructorError(
-                None, None, f"this value cannot be read as !!{tag}", node.start_mark) from None
+            raise yaml.constructor.ConstructorError(None, None, f"this value cannot be read as !!{tag}", node.start_mark) from None
 
 
 def _non_string_key(key_node: Node) -> LoadError:
     if isinstance(key_node, ScalarNode):
         kind = _TAG_NAMES.get(key_node.tag, f"tag {key_node.tag}")
-        message = f"key `{key_node.value}` is read as {kind}, not a string: quote it (\"{key_node.value}\")"
+        message = f'key `{key_node.value}` is read as {kind}, not a string: quote it ("{key_node.value}")'
     else:
         message = "a key must be a plain string, not a list or mapping"
     return _mark_error("L004", message, key_node.start_mark)
@@ -335,6 +333,4 @@ def load_document(file: str, kind: str, raw: bytes) -> Document:
 
 
 def _kind_of(value: Any) -> str:
-    return {list: "a list", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return {list: "a list", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}.get(type(value), type(value).__name__)

@@ -59,18 +59,23 @@ RULES: dict[str, Rule] = {
         Rule("R004", "username-without-password", "error", "`smtp.username` is set but `smtp.password` is not.", SMTP),
         Rule("R005", "password-without-username", "error", "`smtp.password` is set but `smtp.username` is not.", SMTP),
         Rule("R006", "domain-without-username", "error", "`smtp.domain` is set but `smtp.username` is not.", SMTP),
-        Rule("R007", "secure-on-port-25", "warning",
-             "`secure: true` on port 25: relays rarely offer STARTTLS (use 587 or 465).", SMTP),
+        Rule("R007", "secure-on-port-25", "warning", "`secure: true` on port 25: relays rarely offer STARTTLS (use 587 or 465).", SMTP),
         Rule("R008", "plaintext-on-465", "error", "`secure: false` on port 465, which speaks TLS from the first byte.", SMTP),
         Rule("R009", "credentials-in-clear", "warning", "A username and password sent over a connection without TLS.", SMTP),
         Rule("R010", "no-recipients", "error", "An enabled event that needs recipients has none.", EVENTS_SCOPE),
         Rule("R011", "duplicate-recipient", "warning", "The same recipient listed twice for one event.", EVENTS_SCOPE),
-        Rule("R012", "implicit-anonymous", "warning",
-             "An organization's own SMTP server without a username and without `anonymous: true`.", SMTP),
+        Rule(
+            "R012",
+            "implicit-anonymous",
+            "warning",
+            "An organization's own SMTP server without a username and without `anonymous: true`.",
+            SMTP,
+        ),
         Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once.", SMTP),
         Rule("F001", "flow-unknown-org", "error", "A flow names an organization that has no `orgs/<org-id>.yaml`.", ("org",)),
-        Rule("F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).",
-             ("event",)),
+        Rule(
+            "F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).", ("event",)
+        ),
     ]
 }
 
@@ -87,8 +92,13 @@ class Finding:
 class Context:
     """What a check may look at: the document and, on demand, effective values."""
 
-    def __init__(self, kind: str, data: Mapping[str, Any], effective_at: Callable[[DataPath], Any],
-                 org_ids: Callable[[], frozenset[str] | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        data: Mapping[str, Any],
+        effective_at: Callable[[DataPath], Any],
+        org_ids: Callable[[], frozenset[str] | None] = lambda: None,
+    ) -> None:
         self.kind = kind
         self.data = data
         # Layering costs more than every other check together: only pay when asked.
@@ -108,8 +118,6 @@ def check(rule_id: str) -> Callable[[Check], Check]:
         return fn
 
     return register
-
-
 
 
 def _smtp(ctx: Context) -> Mapping[str, Any] | None:
@@ -141,8 +149,9 @@ def _domain_without_username(ctx: Context) -> Iterator[Finding]:
 def _secure_on_25(ctx: Context) -> Iterator[Finding]:
     smtp = _smtp(ctx)
     if smtp and smtp.get("port") == 25 and smtp.get("secure", True):
-        yield Finding(SMTP + ("port",), "port 25 with a secure connection: relays on 25 rarely offer STARTTLS;"
-                      " use 587 (STARTTLS) or 465 (TLS)")
+        yield Finding(
+            SMTP + ("port",), "port 25 with a secure connection: relays on 25 rarely offer STARTTLS; use 587 (STARTTLS) or 465 (TLS)"
+        )
 
 
 @check("R008")

@@ -61,15 +61,11 @@ def _reference(kind: str) -> Any:
     import jsonschema
     from referencing import Registry, Resource
 
-    registry = Registry().with_resources(
-        (s["$id"], Resource.from_contents(s)) for s in schemas().values()
-    )
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas().values())
     checker = jsonschema.FormatChecker(formats=())
     for name, check in FORMATS.items():
         checker.checks(name)(lambda value, check=check: not isinstance(value, str) or check(value) is None)
-    return jsonschema.Draft202012Validator(
-        schemas()[SCHEMA_FILES[kind]], registry=registry, format_checker=checker
-    )
+    return jsonschema.Draft202012Validator(schemas()[SCHEMA_FILES[kind]], registry=registry, format_checker=checker)
 
 
 def resolve(ref_schema: dict[str, Any], base: str) -> dict[str, Any]:
@@ -196,8 +192,12 @@ def _unknown_keys(error: Any, path: DataPath) -> Iterator[Finding]:
 
 
 _TYPE_WORDS = {
-    "string": "a string", "integer": "an integer", "boolean": "a boolean (true or false)",
-    "object": "a mapping", "array": "a list", "number": "a number",
+    "string": "a string",
+    "integer": "an integer",
+    "boolean": "a boolean (true or false)",
+    "object": "a mapping",
+    "array": "a list",
+    "number": "a number",
 }
 
 
@@ -229,10 +229,12 @@ def _wrong_type(error: Any, path: DataPath, name: str, doc: Document, secret: bo
         return path, "S003", f"{name}: expected {words}", False
     source = doc.scalar_source(path)
     if isinstance(value, bool) and source is not None and source.lower() in YAML11_BOOLEANS and expected == "string":
-        return path, "S003", (
-            f"{name}: expected a string, got {describe(value)}: YAML reads unquoted `{source}` as a boolean;"
-            f' quote it: "{source}"'
-        ), False
+        return (
+            path,
+            "S003",
+            (f'{name}: expected a string, got {describe(value)}: YAML reads unquoted `{source}` as a boolean; quote it: "{source}"'),
+            False,
+        )
     return path, "S003", f"{name}: expected {words}, got {describe(value)}", False
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notifycfg.config import rules
-from notifycfg.config import schema
+from notifycfg.config import rules, schema
 from notifycfg.config.discover import Refusal, Target, discover
 from notifycfg.config.loader import Document, LoadError, load_document
 from notifycfg.config.problems import Problem
@@ -70,8 +69,9 @@ def validate(paths: list[str]) -> ValidationResult:
     hosts: dict[Path, _Checked | None] = {}
     org_ids: dict[Path, frozenset[str] | None] = {}  # per run: files may change between runs
     for item in items:
-        if isinstance(item, Target) and checked[item.path].valid:
-            problems.extend(_rule_problems(checked[item.path].document, item, checked, hosts, org_ids))
+        document = checked[item.path].document if isinstance(item, Target) and checked[item.path].valid else None
+        if isinstance(item, Target) and document is not None:
+            problems.extend(_rule_problems(document, item, checked, hosts, org_ids))
     documents = {c.document.file: c.document for c in checked.values() if c.document is not None}
     return ValidationResult(tuple(item.display for item in items), tuple(sorted(problems)), documents)
 
@@ -89,7 +89,10 @@ def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _
 
 
 def _rule_problems(
-    doc: Document, target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None],
+    doc: Document,
+    target: Target,
+    checked: dict[Path, _Checked],
+    hosts: dict[Path, _Checked | None],
     org_ids: dict[Path, frozenset[str] | None],
 ) -> list[Problem]:
     from notifycfg.config import layering as compiler  # only files that reach the rules need layering

@@ -19,11 +19,10 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from notifycfg.config import events
-from notifycfg.notify import mailer
-from notifycfg.notify import messages
 from notifycfg.compile.environment import Environment
+from notifycfg.config import events
 from notifycfg.config.loader import Document
+from notifycfg.notify import mailer, messages
 
 FLOW_HEADER = "X-Notifycfg-Flow"
 
@@ -41,8 +40,15 @@ class Flow:
     @classmethod
     def from_document(cls, doc: Document) -> Flow:
         data = doc.data
-        return cls(Path(doc.file).stem, doc.file, data["org"], data["event"], dict(data.get("params", {})),
-                   dict(data.get("server", {})), dict(data["expect"]))
+        return cls(
+            Path(doc.file).stem,
+            doc.file,
+            data["org"],
+            data["event"],
+            dict(data.get("params", {})),
+            dict(data.get("server", {})),
+            dict(data["expect"]),
+        )
 
 
 @dataclass
@@ -71,8 +77,12 @@ class _Profile:
 
     def config(self, users: dict[str, str]) -> dict[str, Any]:
         return {
-            "tls": self.tls, "users": users if self.authenticated else {}, "auth_required": self.authenticated,
-            "require_tls": self.tls == "starttls", "faults": list(self.faults), "http": False,
+            "tls": self.tls,
+            "users": users if self.authenticated else {},
+            "auth_required": self.authenticated,
+            "require_tls": self.tls == "starttls",
+            "faults": list(self.faults),
+            "http": False,
         }
 
 
@@ -92,13 +102,14 @@ def run(env: Environment, flows: list[Flow], workers: int = 8) -> list[FlowResul
     with HarnessPool() as pool:
         harnesses = {p: pool.start(**p.config(passwords)) for p in sorted(set(profiles.values()), key=repr)}
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(flows)))) as executor:
-            jobs = [executor.submit(_run_one, f, effective[f.org].data, transports[f.org], harnesses[profiles[f.name]], passwords)
-                    for f in flows]
+            jobs = [
+                executor.submit(_run_one, f, effective[f.org].data, transports[f.org], harnesses[profiles[f.name]], passwords)
+                for f in flows
+            ]
             return [job.result() for job in jobs]
 
 
-def _run_one(flow: Flow, data: dict[str, Any], transport: mailer.Transport, harness: Any,
-             passwords: dict[str, str]) -> FlowResult:
+def _run_one(flow: Flow, data: dict[str, Any], transport: mailer.Transport, harness: Any, passwords: dict[str, str]) -> FlowResult:
     started = time.perf_counter()
     result = FlowResult(flow)
     event = events.EVENTS[flow.event]
@@ -108,12 +119,17 @@ def _run_one(flow: Flow, data: dict[str, Any], transport: mailer.Transport, harn
         result.outcome = "not sent (event disabled)"
     else:
         recipients = [str(flow.params["user_email"])] if event.to_user else list(settings.get("recipients", []))
-        message = messages.build(events.render(event, flow.params), data["email"]["from"], recipients,
-                                 {FLOW_HEADER: flow.name})
+        message = messages.build(events.render(event, flow.params), data["email"]["from"], recipients, {FLOW_HEADER: flow.name})
         try:
-            mailer.send(message, recipients, transport, server=(harness.host, harness.port),
-                        cafile=str(harness.ca_path) if harness.ca_path else None, timeout=15,
-                        resolve=lambda ref: passwords[transport.login])
+            mailer.send(
+                message,
+                recipients,
+                transport,
+                server=(harness.host, harness.port),
+                cafile=str(harness.ca_path) if harness.ca_path else None,
+                timeout=15,
+                resolve=lambda ref: passwords[transport.login or ""],
+            )
             result.outcome = "sent"
         except mailer.SendError as exc:
             refused = exc

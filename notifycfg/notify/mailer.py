@@ -44,8 +44,7 @@ class Transport:
     @classmethod
     def from_effective(cls, data: Mapping[str, Any]) -> Transport:
         smtp = data["email"]["smtp"]
-        return cls(smtp["host"], smtp["port"], smtp.get("secure", True), smtp.get("username"),
-                   smtp.get("password"), smtp.get("domain"))
+        return cls(smtp["host"], smtp["port"], smtp.get("secure", True), smtp.get("username"), smtp.get("password"), smtp.get("domain"))
 
     @property
     def implicit_tls(self) -> bool:

@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from notifycfg.config import schema
-from notifycfg.compile.output import inputs_digest
-from notifycfg.files import write_all
 from notifycfg.compile.environment import Environment, UnknownOrganization, load_environment
+from notifycfg.compile.output import inputs_digest
+from notifycfg.config import schema
 from notifycfg.datapath import Change, DataPath, changes, dig, dotted, has_path
+from notifycfg.files import write_all
 
 AUDIT_LOG = "promotions.jsonl"
 LOCAL_MARK = "x-notifycfg-local"
@@ -69,7 +69,7 @@ def _portable(data: dict[str, Any], kind: str) -> dict[str, Any]:
     """`data` without its environment-local blocks (nor the parents they leave empty)."""
     out = copy.deepcopy(data)
     for path in local_paths(kind):
-        chain = [out]
+        chain: list[dict[Any, Any]] = [out]
         for part in path[:-1]:
             child = chain[-1].get(part)
             if not isinstance(child, dict):
@@ -107,8 +107,7 @@ def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_remov
             if dst_data is None or path not in _has_local(dst_data, "org"):
                 block = dig(src_data, path)
                 keys = ", ".join(f"{dotted(path)}.{k}" for k in block) if isinstance(block, dict) else dotted(path)
-                missing.append(f"{name}: `{dotted(path)}` is environment-local; define it in {dst.root.as_posix()}/{name} "
-                               f"first ({keys})")
+                missing.append(f"{name}: `{dotted(path)}` is environment-local; define it in {dst.root.as_posix()}/{name} first ({keys})")
         if dst_data is None:
             result.files.append(FilePlan(name, "created", changes({}, _portable(src_data, "org"))))
         else:
@@ -188,8 +187,7 @@ class Outcome:
     audit: dict[str, Any] | None
 
 
-def promote(source: str, target: str, orgs: list[str] | None = None, allow_removals: bool = False,
-            dry_run: bool = False) -> Outcome:
+def promote(source: str, target: str, orgs: list[str] | None = None, allow_removals: bool = False, dry_run: bool = False) -> Outcome:
     src, src_result = load_environment(source)
     if src is None:
         raise PromotionRefused(f"the source {source} is not valid", [_line(p) for p in src_result.problems if p.severity == "error"])
@@ -202,10 +200,12 @@ def promote(source: str, target: str, orgs: list[str] | None = None, allow_remov
     the_plan = plan(src, dst, sorted(set(orgs)) if orgs else None, allow_removals)
     if dry_run or the_plan.empty:
         return Outcome(the_plan, [], None)
-    contents = {f.name: None if f.action == "removed" else
-                _render_file(dst.root / f.name, src.root / f.name, "host" if f.name == "host.yaml" else "org",
-                             (dst.root / f.name).exists())
-                for f in the_plan.effective_files}
+    contents = {
+        f.name: None
+        if f.action == "removed"
+        else _render_file(dst.root / f.name, src.root / f.name, "host" if f.name == "host.yaml" else "org", (dst.root / f.name).exists())
+        for f in the_plan.effective_files
+    }
     _check_result(dst, contents)
     before = inputs_digest(dst)
     write_all(dst.root, contents)
@@ -236,9 +236,10 @@ def _check_result(dst: Environment, contents: dict[str, bytes | None]) -> None:
                 path.write_bytes(data)
         result_env, result = load_environment(str(copy_root))
         if result_env is None:
-            raise PromotionRefused("the promoted target would not be valid; nothing was written",
-                                   [_line(p).replace(str(copy_root), dst.root.as_posix()) for p in result.problems
-                                    if p.severity == "error"])
+            raise PromotionRefused(
+                "the promoted target would not be valid; nothing was written",
+                [_line(p).replace(str(copy_root), dst.root.as_posix()) for p in result.problems if p.severity == "error"],
+            )
 
 
 def actor() -> str:

@@ -22,8 +22,7 @@ def validation(result: ValidationResult, strict: bool = False, verbose: bool = F
 
 
 def explain(items: Sequence[Explained]) -> str:
-    return dumps([{"path": i.path, "value": i.value, "origin": i.origin, "overrides": list(i.overridden), "note": i.note}
-                  for i in items])
+    return dumps([{"path": i.path, "value": i.value, "origin": i.origin, "overrides": list(i.overridden), "note": i.note} for i in items])
 
 
 def diff(result: DiffResult, a: str, b: str) -> str:

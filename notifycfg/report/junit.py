@@ -59,7 +59,7 @@ def document(suite: str, cases: Sequence[Case], seconds: float | None = None) ->
     """<testsuites> with one <testsuite>; a case with any failure counts as failed."""
     failures = sum(bool(c.failures) for c in cases)
     time = f' time="{seconds:.3f}"' if seconds is not None else ""
-    head = f"  <testsuite name={quoteattr(suite)} tests=\"{len(cases)}\" failures=\"{failures}\" errors=\"0\"{time}>"
+    head = f'  <testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="0"{time}>'
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>", head, *map(_case, cases), "  </testsuite>", "</testsuites>"]
     return "\n".join(lines) + "\n"
 
@@ -75,17 +75,21 @@ def validation(result: ValidationResult, strict: bool = False, verbose: bool = F
     for p in result.problems:
         by_file.setdefault(p.file, []).append(p)
     failing = {"error", "warning"} if strict else {"error"}
-    cases = [Case("notifycfg.validate", path, [_failure(p) for p in problems if p.severity in failing])
-             for path, problems in by_file.items()]
+    cases = [
+        Case("notifycfg.validate", path, [_failure(p) for p in problems if p.severity in failing]) for path, problems in by_file.items()
+    ]
     return document("notifycfg validate", cases)
 
 
 def flows(results: Sequence[FlowResult]) -> str:
     """One test case per flow; a failed flow's first failure is the message, all of them the body."""
     cases = [
-        Case(f"notifycfg.flows.{r.flow.org}", r.flow.name,
-             [] if r.passed else [Failure(r.failures[0], "\n".join(r.failures))],
-             (("file", r.flow.file), ("time", f"{r.seconds:.3f}")))
+        Case(
+            f"notifycfg.flows.{r.flow.org}",
+            r.flow.name,
+            [] if r.passed else [Failure(r.failures[0], "\n".join(r.failures))],
+            (("file", r.flow.file), ("time", f"{r.seconds:.3f}")),
+        )
         for r in results
     ]
     return document("notifycfg flows", cases, sum(r.seconds for r in results))

@@ -25,8 +25,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "help": {"text": f"{rule.summary} See docs/rules.md, rule {rule.id} ({rule.name}).",
-                 "markdown": f"{rule.summary}\n\nSee `docs/rules.md`, rule **{rule.id}** (`{rule.name}`)."},
+        "help": {
+            "text": f"{rule.summary} See docs/rules.md, rule {rule.id} ({rule.name}).",
+            "markdown": f"{rule.summary}\n\nSee `docs/rules.md`, rule **{rule.id}** (`{rule.name}`).",
+        },
         "defaultConfiguration": {"level": rule.severity},
     }
 
@@ -48,10 +50,14 @@ def _result(p: Problem, index: dict[str, int]) -> dict[str, Any]:
         "ruleIndex": index[p.rule],
         "level": p.severity,
         "message": {"text": p.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": _location(p.file),
-            "region": {"startLine": p.line, "startColumn": p.column},
-        }}],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": _location(p.file),
+                    "region": {"startLine": p.line, "startColumn": p.column},
+                }
+            }
+        ],
     }
 
 
@@ -59,8 +65,9 @@ def validation(result: ValidationResult, strict: bool = False, verbose: bool = F
     rules = list(RULES.values())
     index = {rule.id: i for i, rule in enumerate(rules)}
     run = {
-        "tool": {"driver": {"name": "notifycfg", "version": __version__, "semanticVersion": __version__,
-                            "rules": [_rule(r) for r in rules]}},
+        "tool": {
+            "driver": {"name": "notifycfg", "version": __version__, "semanticVersion": __version__, "rules": [_rule(r) for r in rules]}
+        },
         "columnKind": "unicodeCodePoints",
         "results": [_result(p, index) for p in result.problems],
     }
