@@ -36,6 +36,14 @@ class AsyncHarness:
         self._http_runner: Any = None
 
     @property
+    def listening(self) -> list[tuple[str, str, int]]:
+        """("smtp" or "http", address, port) for every socket listening now, as the OS reports it."""
+        out = [("smtp", *sock.getsockname()[:2]) for server in self._servers for sock in server.sockets]
+        if self._http_runner is not None:
+            out += [("http", *address[:2]) for address in self._http_runner.addresses]
+        return out
+
+    @property
     def http_url(self) -> str | None:
         return f"http://{_hostport(self.http_host, self.http_port)}" if self.config.http else None
 
@@ -206,6 +214,7 @@ class Harness:
     http_url = property(lambda self: self._inner.http_url)
     ca_path = property(lambda self: self._inner.ca_path)
     faults = property(lambda self: self._inner.faults)
+    listening = property(lambda self: self._inner.listening)
 
     def messages(self, **filters: str | None) -> list[Message]:
         return self.store.messages(**filters)

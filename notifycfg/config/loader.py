@@ -23,6 +23,9 @@ MAX_DEPTH = 64
 MAX_VALUES = 10_000
 
 _STR_TAG = "tag:yaml.org,2002:str"
+# Tags the safe loader would build into bytes, sets or pair lists: not config data
+# (`!!binary '***'` even decodes to nothing without a word). Refused as L011.
+_NOT_PLAIN_DATA = frozenset(f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "omap", "pairs", "value", "yaml"))
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TAG_NAMES = {
     "tag:yaml.org,2002:bool": "a boolean",
@@ -76,6 +79,10 @@ class _StrictLoader(yaml.CSafeLoader):
         # PyYAML's constructors trust the resolver: an explicit tag on a value that
         # does not fit it (`!!timestamp 2024-13-45`, `!!int abc`) raises whatever
         # the parsing code raises. Found by fuzzing; reported here with a position.
+        if node.tag in _NOT_PLAIN_DATA:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"could not determine a constructor for the tag '{node.tag}'", node.start_mark
+            )
         try:
             return super().construct_object(node, deep)
         except yaml.YAMLError:

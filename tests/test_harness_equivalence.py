@@ -1,0 +1,103 @@
+"""The harness's SMTP class answers exactly as aiosmtpd's own does: the per-class
+lookups it caches change speed, not behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import SMTP
+
+from smtp_harness import smtp, tls
+from smtp_harness.config import HarnessConfig
+from smtp_harness.smtp import CaptureHandler, HarnessSMTP
+from smtp_harness.store import MessageStore
+
+
+class RecordingHandler(CaptureHandler):
+    """Records which hooks aiosmtpd calls, in order."""
+
+    calls: list[str]
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
+        # aiosmtpd reads this hook's signature: it must name its five arguments.
+        self.calls.append("EHLO")
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
+
+    async def handle_MAIL(self, *args: Any) -> str:
+        self.calls.append("MAIL")
+        return await super().handle_MAIL(*args)
+
+    async def handle_RCPT(self, *args: Any) -> str:
+        self.calls.append("RCPT")
+        return await super().handle_RCPT(*args)
+
+    async def handle_DATA(self, *args: Any) -> str:
+        self.calls.append("DATA")
+        return await super().handle_DATA(*args)
+
+
+def _conversation(host: str, port: int, ca: str) -> list[Any]:
+    out: list[Any] = []
+    with smtplib.SMTP(host, port, timeout=10) as client:
+        out.append(client.ehlo()[1].decode().splitlines())
+        out.append(client.docmd("AUTH", "PLAIN AGFwcABwdw=="))  # refused before STARTTLS
+        client.starttls(context=ssl.create_default_context(cafile=ca))
+        out.append(client.ehlo()[1].decode().splitlines())
+        out.append(client.docmd("AUTH", "CRAM-MD5"))  # not offered
+        out.append(client.docmd("AUTH", "PLAIN AGFwcAB3cm9uZw=="))  # wrong password
+        client.login("app", "pw")
+        out.append(client.docmd("HELP"))
+        out.append(client.docmd("VRFY", "someone@example.com"))
+        client.sendmail("a@example.com", ["b@example.com"], b"Subject: same\r\n\r\nbody\r\n")
+        out.append(client.docmd("NOOP"))
+    return out
+
+
+async def _run(protocol_class: type[SMTP]) -> tuple[list[Any], list[str], list[str | None]]:
+    config = HarnessConfig(tls="starttls", users={"app": "pw"})
+    server_tls = tls.throwaway()
+    store = MessageStore()
+    handler = RecordingHandler(store, [], False, None)
+    handler.calls = []
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(smtp.smtp_factory(config, handler, server_tls.context, protocol_class), "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        transcript = await loop.run_in_executor(None, _conversation, "127.0.0.1", port, str(server_tls.ca_path))
+    finally:
+        server.close()
+        handler.close_all()
+        await handler.settle(timeout=1)
+        await server.wait_closed()
+        server_tls.cleanup()
+    return transcript, handler.calls, [m.auth_user for m in store.messages()]
+
+
+@pytest.mark.parametrize("aspect", ["transcript", "hooks", "captured"])
+def test_harness_smtp_behaves_as_aiosmtpd_smtp(aspect):
+    plain = asyncio.run(_run(SMTP))
+    ours = asyncio.run(_run(HarnessSMTP))
+    index = ["transcript", "hooks", "captured"].index(aspect)
+    assert ours[index] == plain[index]
+    if aspect == "transcript":
+        before, after = ours[0][0], ours[0][2]
+        assert "STARTTLS" in before and not any(line.startswith("AUTH") for line in before)
+        assert "AUTH LOGIN PLAIN" in after and "STARTTLS" not in after
+    if aspect == "hooks":
+        assert ours[1] == ["EHLO", "EHLO", "MAIL", "RCPT", "DATA"]
+    if aspect == "captured":
+        assert ours[2] == ["app"]
+
+
+def test_only_the_harness_classes_change_what_dir_lists():
+    store = MessageStore()
+    handler = CaptureHandler(store, [], False, None)
+    assert set(dir(handler)) == {"handle_AUTH", "handle_DATA", "handle_EHLO", "handle_MAIL", "handle_RCPT"}
+    protocol = HarnessSMTP(handler)
+    plain = SMTP(handler)
+    assert set(dir(protocol)) == {n for n in dir(plain) if n.startswith(("smtp_", "auth_"))}
+    assert "transport" in dir(plain)  # aiosmtpd's own class is untouched
