@@ -80,6 +80,7 @@ def _replace_files(root: Path, contents: Mapping[str, bytes | None]) -> None:
     """Stage every file beside its target, keep a hard-linked backup of each, rename; undo on failure."""
     staged: list[tuple[Path, Path]] = []
     backups: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
     try:
         for name, data in contents.items():
             if data is not None:
@@ -95,21 +96,25 @@ def _replace_files(root: Path, contents: Mapping[str, bytes | None]) -> None:
                 backups.append((backup, final))
         for tmp, final in staged:
             os.replace(tmp, final)
+            placed.append(final)
         for name, data in contents.items():
             if data is None:
                 (root / name).unlink()
     except BaseException:
-        _undo(staged, backups)
+        _undo(staged, backups, placed)
         raise
     for backup, _ in backups:
         backup.unlink(missing_ok=True)
 
 
-def _undo(staged: list[tuple[Path, Path]], backups: list[tuple[Path, Path]]) -> None:
+def _undo(staged: list[tuple[Path, Path]], backups: list[tuple[Path, Path]], placed: list[Path]) -> None:
+    """Put back every backup, drop every staged file, and remove only the files
+    this call created (a file staged but never renamed into place is untouched)."""
     restored = {final for _, final in backups}
     for backup, final in backups:
         os.replace(backup, final)
-    for tmp, final in staged:
+    for tmp, _ in staged:
         tmp.unlink(missing_ok=True)
+    for final in placed:
         if final not in restored:
             final.unlink(missing_ok=True)

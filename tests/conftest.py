@@ -96,4 +96,11 @@ def cli_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
     return Done(done.returncode, done.stdout, done.stderr)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest tests (pre-commit, static checks, real processes) first: with two
+    workers they start at once, and the quick ones fill the other worker meanwhile."""
+    weight = {"test_precommit.py": 0, "test_static.py": 1}
+    items.sort(key=lambda item: weight.get(item.path.name, 2 if item.get_closest_marker("e2e") else 3))
+
+
 pytest_plugins = ["pytester"]

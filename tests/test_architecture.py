@@ -16,9 +16,10 @@ VALIDATE_ALLOW_LIST = {
     "click",  # the command line
     "yaml",  # libyaml's parser
     "jsonschema_rs",  # the fast schema engine
-    "certifi",  # imported by jsonschema_rs
-    "cython_runtime",  # a pseudo-module of PyYAML's C extension
 }
+# Loaded by those when present: jsonschema_rs imports certifi if it is installed;
+# cython_runtime is a pseudo-module of PyYAML's C extension.
+INCIDENTAL = {"certifi", "cython_runtime"}
 NEVER_ON_THE_VALIDATE_PATH = {"aiosmtpd", "aiohttp", "smtplib", "ruamel", "trustme", "smtp_harness", "urllib3", "ssl"}
 
 PROBE = """
@@ -45,7 +46,7 @@ def _imports(*args: str) -> dict[str, list[str]]:
 
 def test_validate_one_file_imports_exactly_the_allow_list():
     found = _imports("validate", str(CONFIGS / "prod" / "orgs" / "initech.yaml"))
-    assert set(found["third_party"]) == VALIDATE_ALLOW_LIST
+    assert VALIDATE_ALLOW_LIST <= set(found["third_party"]) <= VALIDATE_ALLOW_LIST | INCIDENTAL
     assert not NEVER_ON_THE_VALIDATE_PATH & set(found["all"])
     assert not [m for m in found["notifycfg"] if m.startswith(("notifycfg.notify", "notifycfg.promote", "notifycfg.compile"))]
 

@@ -8,9 +8,32 @@ from notifycfg.config.rules import RULES
 
 
 def test_every_rule_is_documented_exactly():
-    readme = (ROOT / "README.md").read_text()
+    rules = (ROOT / "docs" / "rules.md").read_text()
     for rule in RULES.values():
-        assert f"| {rule.id} | {rule.name} | {rule.severity} | {rule.summary} |" in readme
+        assert f"| {rule.id} | {rule.name} | {rule.severity} | {rule.summary} |" in rules
+
+
+def test_readme_links_and_docs_exist():
+    import re
+
+    for doc in ["README.md", "ARCHITECTURE.md", "CONTRIBUTING.md", *(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]:
+        text = (ROOT / doc).read_text()
+        for target in re.findall(r"\]\(([^)#]+\.(?:md|png))\)", text):
+            if not target.startswith("http"):
+                assert ((ROOT / doc).parent / target).exists(), (doc, target)
+
+
+def test_every_command_in_the_docs_exists():
+    import re
+
+    from conftest import cli
+
+    commands = set()
+    for path in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        commands |= set(re.findall(r"^notifycfg ([a-z-]+)", path.read_text(), flags=re.M))
+    assert {"validate", "compile", "explain", "diff", "promote"} <= commands
+    for command in sorted(commands):
+        assert cli(command, "--help").returncode == 0, command
 
 
 def test_every_schema_field_has_a_description():

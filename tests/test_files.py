@@ -43,3 +43,36 @@ def test_commands_touch_only_what_they_were_given(tmp_path):
         assert not outside, (args, outside)
         assert list(scratch.iterdir()) == [], (args, list(scratch.iterdir()))
     assert not [p for p in work.rglob(".*") if p.name.startswith((".out", ".host", ".acme", ".globex"))]
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["compile-mode", "promote-mode"])
+def test_the_atomic_writer_interrupted_leaves_the_target_as_it_was(tmp_path, exact):
+    from notifycfg.files import write_all
+
+    root = tmp_path / "target"
+    root.mkdir()
+    (root / "keep.yaml").write_text("old\n")
+    (root / "gone.yaml").write_text("still here\n")
+    before = tree(root)
+
+    class Interrupted(dict):
+        def items(self):
+            yield "keep.yaml", b"new\n"
+            yield "gone.yaml", None
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_all(root, Interrupted(), exact=exact)
+    assert tree(root) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+    assert sorted(p.name for p in root.iterdir()) == ["gone.yaml", "keep.yaml"]
+
+
+def test_the_atomic_writer_in_promote_mode_writes_and_removes_only_what_it_is_told(tmp_path):
+    from notifycfg.files import write_all
+
+    (tmp_path / "a").write_text("a\n")
+    (tmp_path / "b").write_text("b\n")
+    (tmp_path / "c").write_text("c\n")
+    write_all(tmp_path, {"a": b"A\n", "b": None, "d": b"D\n"})
+    assert tree(tmp_path) == {"a": b"A\n", "c": b"c\n", "d": b"D\n"}
