@@ -24,6 +24,16 @@ class FaultError(ValueError):
 
 @dataclass
 class Fault:
+    """One misbehaviour: at `stage` (ehlo, auth, mail, rcpt, data), do `action`.
+
+    action "reply" answers `code message` instead of the normal reply; "drop"
+    closes the connection; "delay" waits `delay` seconds, then carries on.
+    It applies to transactions whose recipient matches the regex `rcpt`, to the
+    `nth` transaction only, with `probability` (reproducible with `seed`), and at
+    most `times` times; `hits` counts how often it fired. Build one from a spec
+    string with parse_fault("rcpt=550 5.1.1 No such user,rcpt=^bounce@").
+    """
+
     stage: str
     action: str = "reply"
     code: int = 451

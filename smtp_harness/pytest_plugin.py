@@ -24,6 +24,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def smtp_harness_factory() -> Iterator[Callable[..., Any]]:
+    """Start harnesses with `smtp_harness_factory(**options)` (HarnessConfig's options:
+    tls, users, faults, ...); each one gets free ports and is stopped after the test."""
     from smtp_harness.harness import Harness
 
     started: list[Harness] = []
@@ -40,6 +42,11 @@ def smtp_harness_factory() -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def smtp_harness(request: pytest.FixtureRequest, smtp_harness_factory: Callable[..., Any]) -> Any:
+    """A running capturing SMTP server (smtp_harness.Harness) on free loopback ports.
+
+    Options come from `@pytest.mark.smtp_harness(tls="starttls", users={"app": "pw"}, ...)`.
+    Send to `.host`/`.port` (trust `.ca_path` with TLS), then `.wait_for(rcpt=...)`.
+    """
     marker = request.node.get_closest_marker("smtp_harness")
     options = dict(marker.kwargs) if marker else {}
     return smtp_harness_factory(**options)

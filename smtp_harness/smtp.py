@@ -65,7 +65,9 @@ class HarnessSMTP(SMTP):
     """
 
     def __dir__(self) -> list[str]:
-        return _names(self, ("smtp_", "auth_"))
+        # aiosmtpd sets no smtp_/auth_ attribute on instances: the class's names are all of them.
+        cls: type = type(self)
+        return list(_class_names(cls, ("smtp_", "auth_")))
 
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
@@ -255,12 +257,14 @@ def smtp_factory(
     quiet = settings.auth_required and not kwargs["auth_require_tls"]
 
     def make() -> SMTP:
+        # The running loop, passed in: aiosmtpd would otherwise look it up per connection.
+        loop = asyncio.get_running_loop()
         if quiet:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                protocol = protocol_class(handler, **kwargs)
+                protocol = protocol_class(handler, loop=loop, **kwargs)
         else:
-            protocol = protocol_class(handler, **kwargs)
+            protocol = protocol_class(handler, loop=loop, **kwargs)
         handler.connections.add(protocol)
         return protocol
 

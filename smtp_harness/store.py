@@ -29,6 +29,13 @@ class StoreFull(Exception):
 
 @dataclass(eq=False)
 class Message:
+    """A captured message: the envelope (`mail_from`, `rcpt_to`), the `raw` bytes
+    as received, whether the session used TLS (`tls`, `tls_version`), who
+    authenticated (`auth_user`, None when anonymous), the client (`peer`) and
+    the arrival time. `subject`, `headers`, `text` and `html` are parsed from
+    `raw` on first read; `summary()` and `detail()` are what the HTTP API shows.
+    """
+
     id: str
     mail_from: str
     rcpt_to: tuple[str, ...]

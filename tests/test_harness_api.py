@@ -93,3 +93,18 @@ def test_async_harness_faults_and_clear():
             return [m.subject or "" for m in h.messages()]
 
     assert asyncio.run(scenario()) == ["api"]
+
+
+def test_public_names_explain_themselves():
+    import inspect
+
+    from smtp_harness import Fault, HarnessConfig, Message
+
+    assert "tls" in inspect.getdoc(HarnessConfig) and "on_full" in inspect.getdoc(HarnessConfig)
+    assert "parse_fault" in inspect.getdoc(Fault) and "auth_user" in inspect.getdoc(Message)
+
+
+def test_fixtures_are_documented_in_pytest_fixtures(pytester):
+    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:randomly")
+    text = result.stdout.str()
+    assert "A running capturing SMTP server" in text and "Start harnesses with" in text
