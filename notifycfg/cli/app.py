@@ -18,6 +18,7 @@ import click
 from notifycfg import __version__
 from notifycfg.cli.common import EXIT_USAGE
 from notifycfg.cli.compile_cmds import compile_cmd, diff, explain
+from notifycfg.cli.doctor_cmd import doctor
 from notifycfg.cli.notify_cmds import check, flows, send_test
 from notifycfg.cli.promote_cmd import promote
 from notifycfg.cli.validate_cmd import validate
@@ -54,7 +55,7 @@ def harness() -> None:
     """The bundled SMTP test server (smtp_harness)."""
 
 
-for _command in (validate, compile_cmd, explain, diff, flows, check, send_test, promote):
+for _command in (validate, compile_cmd, explain, diff, flows, check, send_test, promote, doctor):
     main.add_command(_command)
 
 

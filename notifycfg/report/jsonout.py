@@ -11,6 +11,7 @@ from notifycfg.config.validate import ValidationResult
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
+    from notifycfg.doctor.model import DoctorResult
 
 
 def dumps(body: Any) -> str:
@@ -28,3 +29,23 @@ def explain(items: Sequence[Explained]) -> str:
 def diff(result: DiffResult, a: str, b: str) -> str:
     changed = {org: [{"path": c.path, "old": c.old, "new": c.new} for c in found] for org, found in result.changed.items()}
     return dumps({"equal": result.equal, "a": a, "b": b, "added": result.added, "removed": result.removed, "changed": changed})
+
+
+def doctor(result: DoctorResult, strict: bool = False) -> str:
+    verdicts = result.org_verdicts()
+    return dumps(
+        {
+            "ok": result.ok(strict),
+            "orgs": {org: {"endpoint": str(ep), "verdict": verdicts[org]} for org, ep in sorted(result.org_endpoint.items())},
+            "endpoints": [
+                {
+                    "host": p.endpoint.host,
+                    "port": p.endpoint.port,
+                    "secure": p.endpoint.secure,
+                    "orgs": p.orgs,
+                    "checks": [{"id": c.id, "status": c.status, "message": c.message, "login": c.login} for c in p.checks],
+                }
+                for p in result.probed
+            ],
+        }
+    )

@@ -14,6 +14,7 @@ from notifycfg.config.problems import Problem
 from notifycfg.config.validate import ValidationResult
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
+    from notifycfg.doctor.model import DoctorResult
     from notifycfg.notify.flows import FlowResult
 
 
@@ -41,11 +42,14 @@ class Case:
     name: str
     failures: Sequence[Failure] = ()
     attributes: Sequence[tuple[str, str]] = field(default_factory=tuple)  # extra attributes, in order
+    skipped: bool = False
 
 
 def _case(case: Case) -> str:
     attrs = "".join(f" {key}={quoteattr(value)}" for key, value in case.attributes)
     head = f"    <testcase classname={quoteattr(case.classname)} name={quoteattr(case.name)}{attrs}"
+    if case.skipped and not case.failures:
+        return "\n".join([head + ">", "      <skipped />", "    </testcase>"])
     if not case.failures:
         return head + " />"
     body = []
@@ -58,8 +62,10 @@ def _case(case: Case) -> str:
 def document(suite: str, cases: Sequence[Case], seconds: float | None = None) -> str:
     """<testsuites> with one <testsuite>; a case with any failure counts as failed."""
     failures = sum(bool(c.failures) for c in cases)
+    skipped = sum(c.skipped and not c.failures for c in cases)
     time = f' time="{seconds:.3f}"' if seconds is not None else ""
-    head = f'  <testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="0"{time}>'
+    skips = f' skipped="{skipped}"' if skipped else ""
+    head = f'  <testsuite name={quoteattr(suite)} tests="{len(cases)}" failures="{failures}" errors="0"{skips}{time}>'
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>", head, *map(_case, cases), "  </testsuite>", "</testsuites>"]
     return "\n".join(lines) + "\n"
 
@@ -93,3 +99,16 @@ def flows(results: Sequence[FlowResult]) -> str:
         for r in results
     ]
     return document("notifycfg flows", cases, sum(r.seconds for r in results))
+
+
+def doctor(result: DoctorResult, strict: bool = False) -> str:
+    """One test case per check; an error (and with strict, a warning) fails it, `skipped` is a skipped case."""
+    failing = {"error", "warning"} if strict else {"error"}
+    cases = []
+    for p in result.probed:
+        where = f"notifycfg.doctor.{p.endpoint.host}:{p.endpoint.port}"
+        for c in p.checks:
+            name = f"{c.id} ({c.login})" if c.login else c.id
+            failures = [Failure(c.message, f"{c.status}: {c.message}", c.status)] if c.status in failing else []
+            cases.append(Case(where, name, failures, skipped=c.status == "skipped"))
+    return document("notifycfg doctor", cases)

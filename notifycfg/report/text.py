@@ -11,6 +11,7 @@ from notifycfg.config.validate import ValidationResult
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
+    from notifycfg.doctor.model import DoctorResult
     from notifycfg.notify.flows import FlowResult
     from notifycfg.promote.promotion import Plan
 
@@ -83,4 +84,18 @@ def plan(the_plan: Plan) -> str:
             lines += [f"      {c.path}: {show(c.old)} -> {show(c.new)}" for c in f.changes]
     if the_plan.empty:
         lines.append("  nothing to promote")
+    return _lines(lines)
+
+
+def doctor(result: DoctorResult, strict: bool = False) -> str:
+    """Per organization its endpoint and verdict; then per endpoint its checks."""
+    verdicts = result.org_verdicts()
+    lines = [f"{org}: {result.org_endpoint[org]}: {verdict}" for org, verdict in verdicts.items()]
+    for probed in result.probed:
+        lines += ["", f"{probed.endpoint}, used by {', '.join(probed.orgs)}"]
+        lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in probed.checks]
+    errors = sum(c.status == "error" for p in result.probed for c in p.checks)
+    warnings = sum(c.status == "warning" for p in result.probed for c in p.checks)
+    verdict = "ok" if result.ok(strict) else "failed"
+    lines += ["", f"doctor: {verdict}: {len(result.probed)} endpoint(s), {errors} error(s), {warnings} warning(s)"]
     return _lines(lines)

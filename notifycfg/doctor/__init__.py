@@ -1,0 +1,1 @@
+"""doctor: probe each organization's real SMTP server without sending anything."""

@@ -1,0 +1,65 @@
+"""Which endpoints the selected organizations use, probed concurrently, the whole run bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+from notifycfg.compile.environment import Environment
+from notifycfg.doctor.model import Check, DoctorResult, Endpoint, Login, Probed
+from notifycfg.doctor.probe import STEPS, Options, probe
+from notifycfg.notify.mailer import Transport
+
+# Steps per endpoint, and one more session per further login: what bounds the whole run.
+_STEPS_PER_SESSION = 8
+
+
+def endpoints(env: Environment, orgs: list[str] | None) -> tuple[list[Probed], dict[str, Endpoint]]:
+    """Distinct (host, port, secure) endpoints, the organizations on each, and each one's login."""
+    by_endpoint: dict[Endpoint, Probed] = {}
+    org_endpoint: dict[str, Endpoint] = {}
+    for org, effective in env.all_effective(orgs).items():
+        transport = Transport.from_effective(effective.data)
+        endpoint = Endpoint(transport.host, transport.port, transport.secure)
+        login = Login(transport.login, tuple(sorted(transport.password.items()))) if transport.login and transport.password else None
+        probed = by_endpoint.setdefault(endpoint, Probed(endpoint, [], {}))
+        probed.orgs.append(org)
+        probed.logins[org] = login
+        org_endpoint[org] = endpoint
+    return sorted(by_endpoint.values(), key=lambda p: p.endpoint), org_endpoint
+
+
+def _logins(probed: Probed) -> list[Login | None]:
+    return list(dict.fromkeys(probed.logins.values()))
+
+
+def run(env: Environment, orgs: list[str] | None, options: Options) -> DoctorResult:
+    probed, org_endpoint = endpoints(env, orgs)
+    asyncio.run(_probe_all(probed, options))
+    return DoctorResult(probed, org_endpoint)
+
+
+async def _probe_all(probed: list[Probed], options: Options) -> None:
+    sessions = max((len(_logins(p)) for p in probed), default=1) if options.login else 1
+    waves = -(-len(probed) // options.concurrency)
+    deadline = options.timeout * _STEPS_PER_SESSION * sessions * max(waves, 1) + 5
+    gate = asyncio.Semaphore(options.concurrency)
+
+    async def bounded(p: Probed) -> list[Check]:
+        async with gate:
+            return await probe(p.endpoint, _logins(p), options)
+
+    tasks = {asyncio.ensure_future(bounded(p)): p for p in probed}
+    done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task, p in tasks.items():
+        p.checks = task.result() if task in done and not task.cancelled() else _unfinished(deadline)
+
+
+def _unfinished(deadline: float) -> list[Check]:
+    first, *rest = STEPS
+    return [
+        Check(first, "error", f"the probe did not finish within {deadline:g} s"),
+        *(Check(step, "skipped", "skipped: an earlier check failed") for step in rest),
+    ]

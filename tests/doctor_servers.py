@@ -1,0 +1,101 @@
+"""Servers that misbehave on purpose, for doctor's tests: real sockets on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import trustme
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+@contextlib.contextmanager
+def raw_server(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
+    """`silent`: accepts and never speaks; `endless`: a 220- banner that never ends;
+    `garbage`: answers like a web server."""
+    listener = socket.create_server((host, 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    clients: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            clients.append(conn)
+            threading.Thread(target=talk, args=(conn,), daemon=True).start()
+
+    def talk(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            if behaviour == "garbage":
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            while behaviour == "endless" and not stop.is_set():
+                conn.sendall(b"220-still greeting you\r\n")
+            stop.wait(30)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in clients:
+            conn.close()
+        listener.close()
+
+
+class _Accept:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 OK"
+
+
+def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data.login == b"svc" and data.password == b"right"
+    return AuthResult(success=ok, handled=False)
+
+
+@contextlib.contextmanager
+def early_auth_server(context: ssl.SSLContext) -> Iterator[int]:
+    """aiosmtpd offering STARTTLS *and* AUTH before TLS (auth_require_tls=False)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def make() -> SMTP:
+        return SMTP(_Accept(), tls_context=context, auth_require_tls=False, authenticator=_auth, loop=loop)
+
+    server = asyncio.run_coroutine_threadsafe(loop.create_server(make, "127.0.0.1", 0), loop).result(10)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def certificate(folder: Path, ca: trustme.CA, name: str, *, days: int = 365, starts_in_days: int = -1) -> tuple[str, str]:
+    """(certfile, keyfile) for `name`, valid from `starts_in_days` to `days` from now."""
+    now = datetime.datetime.now(datetime.UTC)
+    leaf = ca.issue_cert(name, not_before=now + datetime.timedelta(days=starts_in_days), not_after=now + datetime.timedelta(days=days))
+    cert, key = folder / f"{name}-{days}-{starts_in_days}.pem", folder / f"{name}-{days}-{starts_in_days}.key"
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    key.write_bytes(leaf.private_key_pem.bytes())
+    return str(cert), str(key)
+
+
+def ca_file(folder: Path, ca: trustme.CA, name: str = "ca.pem") -> str:
+    path = folder / name
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)

@@ -1,0 +1,229 @@
+"""`notifycfg doctor` against real servers on loopback: the harness in every TLS mode,
+certificates made for the purpose, and servers that misbehave on purpose."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import trustme
+import yaml
+from conftest import cli
+from doctor_servers import ca_file, certificate, early_auth_server, raw_server
+
+from smtp_harness import Harness
+
+PASSWORD = "Doct0r-S3cret-19ab"
+NO_MAIL = "mail=550 5.7.1 doctor must never send MAIL"
+
+
+def write_env(root: Path, smtp: dict, orgs: dict[str, dict] | None = None) -> Path:
+    host = {"email": {"smtp": smtp, "from": {"address": "noreply@example.com"}}}
+    (root / "orgs").mkdir(parents=True, exist_ok=True)
+    (root / "host.yaml").write_text(yaml.safe_dump(host))
+    for org, data in (orgs or {"acme": {}}).items():
+        (root / "orgs" / f"{org}.yaml").write_text(yaml.safe_dump(data) if data else "")
+    return root
+
+
+def doctor(env: Path, *args: str, password: str | None = PASSWORD):
+    environ = {k: v for k, v in os.environ.items() if k != "DOCTOR_PW"}
+    if password is not None:
+        environ["DOCTOR_PW"] = password
+    return cli("doctor", str(env), "--timeout", "2", *args, env=environ)
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def certs(tmp_path, ca):
+    def make(name: str = "localhost", **validity: int) -> dict[str, str]:
+        certfile, keyfile = certificate(tmp_path, ca, name, **validity)
+        return {"certfile": certfile, "keyfile": keyfile}
+
+    return make
+
+
+def _starttls_env(tmp_path: Path, h: Harness, **extra: object) -> Path:
+    smtp = {"host": "localhost", "port": h.port, "secure": True, "username": "svc", "password": {"env": "DOCTOR_PW"}, **extra}
+    return write_env(tmp_path / "env", smtp)
+
+
+def test_clean_report_for_every_tls_mode_and_no_mail_sent(tmp_path, ca, certs):
+    needs_root_for_465()
+    cafile = ca_file(tmp_path, ca)
+    with (
+        Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL], **certs()) as starttls,
+        Harness(tls="off", faults=[NO_MAIL]) as plain,
+        Harness(
+            host="127.0.0.71", port=465, tls="implicit", users={"CORP\\svc2": PASSWORD}, faults=[NO_MAIL], **certs("127.0.0.71")
+        ) as implicit,
+    ):
+        env = write_env(
+            tmp_path / "env",
+            {"host": "localhost", "port": starttls.port, "username": "svc", "password": {"env": "DOCTOR_PW"}},
+            {
+                "acme": {},
+                "globex": {"email": {"from": {"address": "it@globex.example"}}},
+                "lab": {"email": {"smtp": {"host": "localhost", "port": plain.port, "secure": False, "anonymous": True}}},
+                "initech": {
+                    "email": {
+                        "smtp": {"host": "127.0.0.71", "port": 465, "domain": "CORP", "username": "svc2", "password": {"env": "DOCTOR_PW"}}
+                    }
+                },
+            },
+        )
+        done = doctor(env, "--login", "--cafile", cafile)
+        faults = [starttls.faults[0], plain.faults[0], implicit.faults[0]]
+        captured = [len(h.messages()) for h in (starttls, plain, implicit)]
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert f"acme: localhost:{starttls.port} (STARTTLS): ok" in lines
+    assert f"globex: localhost:{starttls.port} (STARTTLS): ok" in lines
+    assert f"lab: localhost:{plain.port} (plain): ok" in lines
+    assert "initech: 127.0.0.71:465 (implicit TLS): ok" in lines
+    assert f"localhost:{starttls.port} (STARTTLS), used by acme, globex" in lines  # probed once for both
+    assert "svc: logged in with AUTH PLAIN" in done.stdout and "CORP\\svc2: logged in with AUTH PLAIN" in done.stdout
+    assert "anonymous: no AUTH is needed, none is tried" in done.stdout
+    assert "doctor: ok: 3 endpoint(s), 0 error(s), 0 warning(s)" in done.stdout
+    assert [f.hits for f in faults] == [0, 0, 0] and captured == [0, 0, 0]  # not one MAIL command
+    assert PASSWORD not in done.stdout + done.stderr
+
+
+def needs_root_for_465() -> None:
+    if os.geteuid() != 0:
+        pytest.fail("these tests bind port 465 on a loopback address: run them as root (CI does)")
+
+
+@pytest.mark.parametrize(
+    ("validity", "name", "words", "code"),
+    [
+        ({"days": -2, "starts_in_days": -30}, "localhost", "the certificate for localhost has expired", 1),
+        ({"days": 60, "starts_in_days": 5}, "localhost", "the certificate for localhost is not valid yet", 1),
+        ({"days": 10}, "localhost", "the certificate for localhost expires in 9 day(s)", 0),
+        ({}, "other.example", "the certificate is not for localhost (host name mismatch)", 1),
+    ],
+    ids=["expired", "not-yet-valid", "expiring-soon", "wrong-name"],
+)
+def test_certificate_faults(tmp_path, ca, certs, validity, name, words, code):
+    with Harness(tls="starttls", users={"svc": PASSWORD}, **certs(name, **validity)) as h:
+        done = doctor(_starttls_env(tmp_path, h), "--cafile", ca_file(tmp_path, ca))
+    assert done.returncode == code, done.stdout
+    assert words in done.stdout
+    if code == 0:  # a warning: fine unless --strict
+        assert "  warning  tls" in done.stdout
+        with Harness(tls="starttls", users={"svc": PASSWORD}, **certs(name, **validity)) as h:
+            assert doctor(_starttls_env(tmp_path / "again", h), "--cafile", ca_file(tmp_path, ca), "--strict").returncode == 1
+    else:
+        assert "  skipped  auth" in done.stdout
+
+
+def test_untrusted_ca(tmp_path, certs):
+    with Harness(tls="starttls", users={"svc": PASSWORD}, **certs()) as h:
+        done = doctor(_starttls_env(tmp_path, h))  # system CAs only
+    assert done.returncode == 1 and "the certificate for localhost is not trusted" in done.stdout
+    assert "use --cafile" in done.stdout
+
+
+def test_closed_port_names_the_open_one(tmp_path, ca, certs):
+    needs_root_for_465()
+    with Harness(host="127.0.0.72", port=465, tls="implicit", **certs("127.0.0.72")):
+        env = write_env(tmp_path / "env", {"host": "127.0.0.72", "port": 587, "secure": True, "anonymous": False})
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca))
+    assert done.returncode == 1
+    assert "error    tcp       587 closed; 465 open: did you mean port 465 with secure: true?" in done.stdout
+    assert "skipped  greeting" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "words"),
+    [
+        ("silent", "no SMTP greeting: no complete reply within 1 s"),
+        ("endless", "no SMTP greeting: a reply of more than 64 lines: not a well-behaved SMTP server"),
+        ("garbage", "no SMTP greeting: not an SMTP reply: 'HTTP/1.1 400 Bad Request'"),
+    ],
+)
+def test_servers_that_misbehave_are_reported_not_waited_on(tmp_path, behaviour, words):
+    with raw_server(behaviour) as port:
+        env = write_env(tmp_path / "env", {"host": "127.0.0.1", "port": port, "secure": False})
+        done = cli("doctor", str(env), "--timeout", "1")
+    assert done.returncode == 1, done.stdout
+    assert words in done.stdout
+
+
+def test_secure_settings_against_a_server_without_starttls(tmp_path):
+    with Harness(tls="off") as h:
+        done = doctor(write_env(tmp_path / "env", {"host": "localhost", "port": h.port}))
+    assert done.returncode == 1
+    assert "the server does not offer STARTTLS, and secure: true needs it (never downgraded)" in done.stdout
+
+
+def test_plain_settings_against_a_server_offering_tls(tmp_path):
+    with Harness(tls="starttls") as h:
+        done = doctor(write_env(tmp_path / "env", {"host": "localhost", "port": h.port, "secure": False}))
+    assert done.returncode == 0 and "warning  tls       the server offers TLS; set secure: true" in done.stdout
+    with Harness(tls="starttls") as h:
+        assert doctor(write_env(tmp_path / "again", {"host": "localhost", "port": h.port, "secure": False}), "--strict").returncode == 1
+
+
+def test_auth_offered_before_tls_is_flagged(tmp_path, ca, certs):
+    import ssl
+
+    files = certs()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(files["certfile"], files["keyfile"])
+    with early_auth_server(context) as port:
+        env = write_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--login", password="right")
+    assert done.returncode == 0, done.stdout
+    assert "warning  auth      svc: logged in with AUTH PLAIN; the server also offers AUTH before TLS" in done.stdout
+
+
+def test_wrong_password_and_missing_secret_with_login(tmp_path):
+    with Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL]) as h:
+        env = _starttls_env(tmp_path, h)
+        wrong = doctor(env, "--login", "--cafile", str(h.ca_path), password="not-it-2f1c")
+        missing = doctor(env, "--login", "--cafile", str(h.ca_path), password=None)
+        without_login = doctor(env, "--cafile", str(h.ca_path), password=None)
+        hits = h.faults[0].hits
+    assert wrong.returncode == 1 and "error    auth      svc: login refused: 535" in wrong.stdout
+    assert "not-it-2f1c" not in wrong.stdout + wrong.stderr
+    assert missing.returncode == 1 and "svc: secret: DOCTOR_PW is not set" in missing.stdout
+    assert without_login.returncode == 0 and "svc: AUTH LOGIN/PLAIN offered" not in without_login.stdout
+    assert "svc: AUTH PLAIN/LOGIN offered (not tried: --login tries it)" in without_login.stdout
+    assert hits == 0
+
+
+def test_unresolvable_host(tmp_path):
+    env = write_env(tmp_path / "env", {"host": "mail.invalid", "port": 587})
+    done = doctor(env)
+    assert done.returncode == 1 and "error    dns       mail.invalid does not resolve" in done.stdout
+
+
+def test_json_and_junit(tmp_path):
+    with Harness(tls="starttls", users={"svc": PASSWORD}) as h:
+        env = _starttls_env(tmp_path, h)
+        as_json = json.loads(doctor(env, "--cafile", str(h.ca_path), "--format", "json").stdout)
+        junit = doctor(env, "--format", "junit").stdout  # untrusted: tls fails, auth skipped
+    (endpoint,) = as_json["endpoints"]
+    assert as_json["ok"] is True and as_json["orgs"]["acme"] == {"endpoint": f"localhost:{h.port} (STARTTLS)", "verdict": "ok"}
+    assert [c["id"] for c in endpoint["checks"]] == ["dns", "tcp", "greeting", "ehlo", "tls", "auth"]
+    suite = ET.fromstring(junit).find("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["dns", "tcp", "greeting", "ehlo", "tls", "auth"]
+    assert suite.get("failures") == "1" and suite.get("skipped") == "1"
+    assert cases[4].find("failure") is not None and cases[5].find("skipped") is not None
+
+
+def test_usage_errors(tmp_path):
+    env = write_env(tmp_path / "env", {"host": "localhost", "port": 1})
+    assert cli("doctor", str(env), "--org", "nobody").returncode == 2
+    assert cli("doctor", str(tmp_path / "missing")).returncode == 2
+    (env / "orgs" / "bad.yaml").write_text("email: {smtp: {port: 0}}\n")
+    assert cli("doctor", str(env)).returncode == 2
