@@ -98,6 +98,23 @@ def flows_section(results: dict) -> list[str]:
     return lines + [""]
 
 
+def doctor_section(results: dict) -> list[str]:
+    return [
+        "## doctor: concurrency",
+        "",
+        f"{results['endpoints']} endpoints on loopback, each greeting after {results['delay_s'] * 1000:.0f} ms;"
+        " whole `notifycfg doctor` processes.",
+        "",
+        "| | median | runs |",
+        "|---|---|---|",
+        f"| concurrent (default) | {results['concurrent']['median']:.2f} s | {len(results['concurrent']['times'])} |",
+        f"| `--concurrency 1` | {results['sequential']['median']:.2f} s | {len(results['sequential']['times'])} |",
+        "",
+        f"Ratio concurrent / sequential: **{results['ratio']:.3f}** (goal at most 0.15).",
+        "",
+    ]
+
+
 def plot(results: dict) -> str | None:
     try:
         import matplotlib
@@ -131,7 +148,7 @@ def plot(results: dict) -> str | None:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    chosen = [a for a in argv if not a.startswith("--")] or ["validate", "harness", "flows"]
+    chosen = [a for a in argv if not a.startswith("--")] or ["validate", "harness", "flows", "doctor"]
     started = time.time()
     report = [
         "# Benchmark results",
@@ -164,6 +181,11 @@ def main(argv: list[str]) -> None:
 
         data["flows"] = {str(k): v for k, v in bench_flows.run(quick).items()}
         report += flows_section(data["flows"])
+    if "doctor" in chosen:
+        import bench_doctor
+
+        data["doctor"] = bench_doctor.run(quick)
+        report += doctor_section(data["doctor"])
     report.append(f"Total benchmark time: {time.time() - started:.0f} s.")
     save_json("results", data)
     (BENCH / "RESULTS.md").write_text("\n".join(report) + "\n")
