@@ -9,11 +9,20 @@ from pathlib import Path
 import pytest
 from conftest import CONFIGS, cli
 
+HOOLI_PROD_PARTITION = "0b7d2c1e-5a4f-4e3b-9c8d-7f6e5d4c3b2a"
+
+
+def map_partition(env: Path, org: str, guid: str) -> None:
+    """What a release engineer does before promoting a new organization: give it its partition here."""
+    with open(env / "platform.yaml", "a", encoding="utf-8") as platform:
+        platform.write(f"  {org}: {guid}\n")
+
 
 @pytest.fixture
 def envs(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(CONFIGS / "staging", tmp_path / "staging")
     shutil.copytree(CONFIGS / "prod", tmp_path / "prod")
+    map_partition(tmp_path / "prod", "hooli", HOOLI_PROD_PARTITION)
     return tmp_path / "staging", tmp_path / "prod"
 
 
@@ -92,6 +101,7 @@ def test_second_run_is_a_no_op(envs):
 def test_removals_need_consent(envs):
     src, dst = envs
     (dst / "orgs" / "oldco.yaml").write_text("# retired\n")
+    map_partition(dst, "oldco", "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716")
     done = promote(src, dst)
     assert done.returncode == 0 and "orgs/oldco.yaml: removal skipped" in done.stdout
     assert (dst / "orgs" / "oldco.yaml").exists()
@@ -129,6 +139,8 @@ def test_new_org_with_its_own_server_needs_the_target_to_define_it(envs):
     src, dst = envs
     own = "email:\n  smtp:\n    host: mail.newco.example\n    port: 587\n    username: svc\n    password: {env: NEWCO_STAGING}\n"
     (src / "orgs" / "newco.yaml").write_text(own + "  from:\n    address: alerts@newco.example\n")
+    map_partition(src, "newco", "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d")
+    map_partition(dst, "newco", "1d2c3b4a-5f6e-4d7c-8b9a-a0b1c2d3e4f5")
     before = snapshot(dst)
     done = promote(src, dst, "--org", "newco")
     assert done.returncode == 1
@@ -159,3 +171,19 @@ def test_usage_errors(envs, tmp_path):
     src, dst = envs
     assert promote(src, tmp_path / "missing").returncode == 2
     assert promote(src, dst, "--org", "nobody").returncode == 2
+
+
+def test_a_new_organization_needs_its_partition_in_the_target_first(tmp_path):
+    shutil.copytree(CONFIGS / "staging", tmp_path / "staging")
+    shutil.copytree(CONFIGS / "prod", tmp_path / "prod")
+    before = snapshot(tmp_path / "prod")
+    done = promote(tmp_path / "staging", tmp_path / "prod")
+    assert done.returncode == 1 and snapshot(tmp_path / "prod") == before
+    assert "P003" in done.stderr and "orgs/hooli.yaml has no partition" in done.stderr
+
+
+def test_platform_yaml_is_never_promoted(envs):
+    src, dst = envs
+    before = (dst / "platform.yaml").read_bytes()
+    assert promote(src, dst).returncode == 0
+    assert (dst / "platform.yaml").read_bytes() == before

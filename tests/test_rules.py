@@ -98,7 +98,7 @@ def test_flow_schema_checks_event_and_regex(env):
 
 
 def test_every_semantic_and_schema_rule_has_a_case():
-    tested = {k for k in CASES} | {"S007", "F001", "F002"}
+    tested = {k for k in CASES} | {"S007", "F001", "F002", "P001", "P002", "P003", "P004"}
     assert {r for r in RULES if r[0] in "SR"} <= tested
     assert set(CHECKS) <= tested
 
@@ -168,3 +168,44 @@ def test_aliases_and_merge_keys_validate_as_expanded(env):
     org = "x-common: &c {enabled: true, recipients: [a@example.com]}\n"
     found = problems_for(env, org)
     assert [f[3] for f in found] == ["S001"]  # unknown top-level key, nothing else
+
+
+PLATFORM = (
+    "url: {url}\nclient_id: notifycfg\nclient_secret: {{env: PLATFORM_SECRET}}\n"
+    "host_partition: 6f1c3a52-2d7e-4a38-9f1e-0b7f7c1d9e20\norgs:\n{orgs}"
+)
+
+
+def platform_problems(env, url: str = "https://id.example.com/identity_", orgs: str = "  o: 3fa85f64-5717-4562-b3fc-2c963f66afa6\n"):
+    root = env({"orgs/o.yaml": "", "platform.yaml": PLATFORM.format(url=url, orgs=orgs)})
+    return [(p.line, p.column, p.rule, p.severity, p.path) for p in validate([str(root)]).problems]
+
+
+def test_platform_file_clean(env):
+    assert platform_problems(env) == []
+    assert platform_problems(env, url="http://127.0.0.1:8443/identity_") == []
+    assert platform_problems(env, url="http://localhost/identity_") == []
+
+
+def test_platform_rules(env):
+    assert platform_problems(env, url="http://id.example.com/identity_") == [(1, 6, "P001", "error", "url")]
+    duplicate = "  o: 6F1C3A52-2d7e-4a38-9f1e-0b7f7c1d9e20\n"
+    assert platform_problems(env, orgs=duplicate) == [(6, 6, "P002", "error", "orgs.o")]
+    assert platform_problems(env, orgs="  other: 3fa85f64-5717-4562-b3fc-2c963f66afa6\n") == [
+        (5, 1, "P003", "error", "orgs"),
+        (6, 3, "P004", "warning", "orgs.other"),
+    ]
+    assert platform_problems(env, orgs="  o: not-a-guid\n") == [(6, 6, "S006", "error", "orgs.o")]
+
+
+def test_platform_client_secret_is_a_reference(env):
+    root = env(
+        {
+            "orgs/o.yaml": "",
+            "platform.yaml": PLATFORM.format(url="https://x.example", orgs="  o: 3fa85f64-5717-4562-b3fc-2c963f66afa6\n").replace(
+                "{env: PLATFORM_SECRET}", "s3cret-Pl4tform"
+            ),
+        }
+    )
+    problems = validate([str(root)]).problems
+    assert [(p.line, p.rule) for p in problems] == [(3, "R003")] and "s3cret" not in problems[0].message

@@ -38,6 +38,7 @@ def test_clean_environment_is_valid_sarif_with_every_rule():
 
 def test_problems_have_rule_level_message_and_relative_location(tmp_path):
     shutil.copytree(CONFIGS / "prod", tmp_path / "prod")
+    (tmp_path / "prod" / "platform.yaml").unlink()  # bad.yaml would have no partition: not this test's subject
     (tmp_path / "prod" / "orgs" / "bad.yaml").write_text(BAD_ORG)
     code, body = sarif("prod", cwd=tmp_path)
     assert code == 1
@@ -56,6 +57,7 @@ def test_problems_have_rule_level_message_and_relative_location(tmp_path):
 def test_files_outside_the_working_directory_get_absolute_uris(tmp_path):
     env = tmp_path / "env with space"
     shutil.copytree(CONFIGS / "prod", env)
+    (env / "platform.yaml").unlink()
     (env / "orgs" / "bad.yaml").write_text(BAD_ORG)
     work = tmp_path / "elsewhere"
     work.mkdir()

@@ -15,6 +15,7 @@ from pathlib import Path
 ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 FLOW_NAME = ORG_ID
 KIND_DIRS = {"orgs": ("org", ORG_ID), "flows": ("flow", FLOW_NAME)}
+ROOT_FILES = {"host.yaml": "host", "platform.yaml": "platform"}
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ def classify(path: Path, parent: str | None = None, environment: Path | None = N
     """What kind of file `path` is; `parent` and `environment` when the caller knows them."""
     display = _display(path)
     name = path.name
-    if name == "host.yaml":
-        return Target(path, display, "host", environment or path.parent)
+    if name in ROOT_FILES:
+        return Target(path, display, ROOT_FILES[name], environment or path.parent)
     parent = parent or path.parent.name
     if parent in KIND_DIRS:
         kind, pattern = KIND_DIRS[parent]
@@ -58,7 +59,7 @@ def classify(path: Path, parent: str | None = None, environment: Path | None = N
                 " starting with a letter or digit, at most 63 characters",
             )
         return Target(path, display, kind, environment or path.parent.parent)
-    return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
+    return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, platform.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
 
 
 def _environment(root: Path) -> list[Target | Refusal]:
@@ -68,6 +69,9 @@ def _environment(root: Path) -> list[Target | Refusal]:
         found.append(Target(host, _display(host), "host", root))
     else:
         found.append(Refusal(_display(host), "L012", f"environment `{_display(root)}` has no host.yaml"))
+    platform = root / "platform.yaml"
+    if platform.is_file():
+        found.append(Target(platform, _display(platform), "platform", root))
     for sub in sorted(KIND_DIRS):
         folder = root / sub
         if not folder.is_dir():

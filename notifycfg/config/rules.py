@@ -76,6 +76,12 @@ RULES: dict[str, Rule] = {
         Rule(
             "F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).", ("event",)
         ),
+        Rule(
+            "P001", "insecure-platform-url", "error", "A platform URL that is not https (plain http only for a loopback address).", ("url",)
+        ),
+        Rule("P002", "duplicate-partition", "error", "The same partitionGlobalId given to two partitions.", ("host_partition",)),
+        Rule("P003", "unmapped-org", "error", "An organization file with no partition in platform.yaml.", ("orgs",)),
+        Rule("P004", "mapped-org-without-file", "warning", "A partition in platform.yaml for an organization with no file.", ("orgs",)),
     ]
 }
 
@@ -224,6 +230,64 @@ def _flow_params(ctx: Context) -> Iterator[Finding]:
     event = EVENTS[ctx.data["event"]]
     for message in check_params(event, ctx.data.get("params", {})):
         yield Finding(("params",) if "params" in ctx.data else ("event",), message)
+
+
+def _secure_url(url: str) -> bool:
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit  # platform.yaml only: off the org-file path
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(host)
+    if parts.scheme != "http":
+        return False
+    try:
+        return host == "localhost" or ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@check("P001")
+def _platform_https(ctx: Context) -> Iterator[Finding]:
+    if ctx.kind != "platform":
+        return
+    for key in ("url", "token_url"):
+        value = ctx.data.get(key)
+        if isinstance(value, str) and not _secure_url(value):
+            yield Finding((key,), f"`{key}` must be an https URL (plain http only for a loopback address): client credentials travel there")
+
+
+@check("P002")
+def _duplicate_partition(ctx: Context) -> Iterator[Finding]:
+    if ctx.kind != "platform":
+        return
+    seen = {str(ctx.data["host_partition"]).lower(): "the host"}
+    for org, guid in ctx.data.get("orgs", {}).items():
+        first = seen.setdefault(str(guid).lower(), f"`{org}`")
+        if first != f"`{org}`":
+            yield Finding(("orgs", org), f"partition {guid} is already {first}'s: every partition belongs to one organization")
+
+
+@check("P003")
+def _unmapped_org(ctx: Context) -> Iterator[Finding]:
+    known = ctx.org_ids()
+    if ctx.kind != "platform" or known is None:
+        return
+    for org in sorted(known - set(ctx.data["orgs"])):
+        yield Finding(("orgs",), f"orgs/{org}.yaml has no partition: add `{org}: <partitionGlobalId>` under `orgs`", True)
+
+
+@check("P004")
+def _mapped_without_file(ctx: Context) -> Iterator[Finding]:
+    known = ctx.org_ids()
+    if ctx.kind != "platform" or known is None:
+        return
+    for org in sorted(set(ctx.data["orgs"]) - known):
+        yield Finding(("orgs", org), f"`{org}` has a partition but no orgs/{org}.yaml: nothing is applied to it", True)
 
 
 def run_checks(ctx: Context) -> Iterator[tuple[Rule, Finding]]:

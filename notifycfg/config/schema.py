@@ -23,7 +23,12 @@ from notifycfg.config.loader import Document
 from notifycfg.config.problems import Problem
 from notifycfg.datapath import DataPath, dotted
 
-SCHEMA_FILES = {"host": "host.schema.json", "org": "org.schema.json", "flow": "flow.schema.json"}
+SCHEMA_FILES = {
+    "host": "host.schema.json",
+    "org": "org.schema.json",
+    "flow": "flow.schema.json",
+    "platform": "platform.schema.json",
+}
 SECRET_MARK = "x-notifycfg-secret"
 YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off", "true", "false"}
 
