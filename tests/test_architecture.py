@@ -20,7 +20,7 @@ VALIDATE_ALLOW_LIST = {
 # Loaded by those when present: jsonschema_rs imports certifi if it is installed;
 # cython_runtime is a pseudo-module of PyYAML's C extension.
 INCIDENTAL = {"certifi", "cython_runtime"}
-NEVER_ON_THE_VALIDATE_PATH = {"aiosmtpd", "aiohttp", "smtplib", "ruamel", "trustme", "smtp_harness"}
+NEVER_ON_THE_VALIDATE_PATH = {"aiosmtpd", "aiohttp", "smtplib", "ruamel", "trustme", "httpx", "smtp_harness"}
 
 PROBE = """
 import json, sys

@@ -20,6 +20,7 @@ from notifycfg.cli.common import EXIT_USAGE
 from notifycfg.cli.compile_cmds import compile_cmd, diff, explain
 from notifycfg.cli.doctor_cmd import doctor
 from notifycfg.cli.notify_cmds import check, flows, send_test
+from notifycfg.cli.platform_cmds import apply, export, import_cmd, plan
 from notifycfg.cli.promote_cmd import promote
 from notifycfg.cli.validate_cmd import validate
 
@@ -55,7 +56,7 @@ def harness() -> None:
     """The bundled SMTP test server (smtp_harness)."""
 
 
-for _command in (validate, compile_cmd, explain, diff, flows, check, send_test, promote, doctor):
+for _command in (validate, compile_cmd, explain, diff, flows, check, send_test, promote, doctor, export, plan, apply, import_cmd):
     main.add_command(_command)
 
 

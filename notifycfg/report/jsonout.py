@@ -12,6 +12,8 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
     from notifycfg.doctor.model import DoctorResult
+    from notifycfg.platform.bridge import Outcome
+    from notifycfg.platform.plan import PartitionPlan
 
 
 def dumps(body: Any) -> str:
@@ -47,5 +49,33 @@ def doctor(result: DoctorResult, strict: bool = False) -> str:
                 }
                 for p in result.probed
             ],
+        }
+    )
+
+
+def _plan(plan: PartitionPlan) -> dict[str, Any]:
+    return {
+        "partition": plan.partition.name,
+        "partitionGlobalId": plan.partition.guid,
+        "defaults": plan.partition.target is None,
+        "in_sync": plan.in_sync,
+        "changes": [{"key": c.key, "old": c.old, "new": c.new} for c in plan.changes],
+        "password": plan.password_reason,
+        "credentials_from_host": plan.partition.crosses,
+        "drift": plan.drift,
+        "error": {"class": plan.error.kind, "message": plan.error.message} if plan.error else None,
+    }
+
+
+def platform_plan(plans: Sequence[PartitionPlan]) -> str:
+    return dumps({"in_sync": all(p.in_sync for p in plans), "partitions": [_plan(p) for p in plans]})
+
+
+def platform_apply(outcomes: Sequence[Outcome], requests: dict[str, int]) -> str:
+    return dumps(
+        {
+            "ok": all(o.status in ("applied", "unchanged") for o in outcomes),
+            "partitions": [{**_plan(o.plan), "status": o.status, "reason": o.reason} for o in outcomes],
+            "requests": requests,
         }
     )

@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.explain import Explained
     from notifycfg.doctor.model import DoctorResult
     from notifycfg.notify.flows import FlowResult
+    from notifycfg.platform.bridge import Outcome
+    from notifycfg.platform.plan import PartitionPlan
     from notifycfg.promote.promotion import Plan
 
 
@@ -98,4 +100,55 @@ def doctor(result: DoctorResult, strict: bool = False) -> str:
     warnings = sum(c.status == "warning" for p in result.probed for c in p.checks)
     verdict = "ok" if result.ok(strict) else "failed"
     lines += ["", f"doctor: {verdict}: {len(result.probed)} endpoint(s), {errors} error(s), {warnings} warning(s)"]
+    return _lines(lines)
+
+
+def _partition(plan: PartitionPlan) -> str:
+    return f"{plan.partition.name} ({plan.partition.guid})"
+
+
+def _plan_lines(plan: PartitionPlan) -> list[str]:
+    name = plan.partition.name
+    if plan.error is not None:
+        return [f"{_partition(plan)}: failed: {plan.error.kind}: {plan.error.message}"]
+    if plan.drift:
+        return [
+            f"{_partition(plan)}: drift: the platform holds {', '.join(plan.drift)}, but the repository leaves {name} at the "
+            "platform's defaults; the settings API offers no way to return a partition to defaults: left untouched"
+        ]
+    if plan.partition.target is None:
+        return [f"{_partition(plan)}: in sync (the platform's default mail settings; nothing written)"]
+    if plan.in_sync:
+        return [f"{_partition(plan)}: in sync"]
+    lines = [f"{_partition(plan)}: {len(plan.changes) + bool(plan.password_reason)} change(s)"]
+    lines += [f"    {c.key}: {show(c.old) if c.old is not None else '(unset)'} -> {show(c.new)}" for c in plan.changes]
+    if plan.password_reason:
+        lines.append(f"    Email.Smtp.Password: written ({plan.password_reason})")
+    if plan.partition.crosses:
+        lines.append(
+            f"    note: {name} overrides only its sender, so its partition becomes custom and receives the host's "
+            "server, login and password"
+        )
+    return lines
+
+
+def platform_plan(plans: Sequence[PartitionPlan]) -> str:
+    lines = [line for plan in plans for line in _plan_lines(plan)]
+    pending = sum(not p.in_sync and p.error is None for p in plans)
+    failed = sum(p.error is not None for p in plans)
+    verdict = (
+        "in sync" if not pending and not failed else f"{pending} partition(s) to change" + (f", {failed} unreadable" if failed else "")
+    )
+    lines.append(f"plan: {verdict}, {len(plans)} partition(s)")
+    return _lines(lines)
+
+
+def platform_apply(outcomes: Sequence[Outcome], requests: dict[str, int]) -> str:
+    lines = [f"{_partition(o.plan)}: {o.status}" + (f": {o.reason}" if o.reason else "") for o in outcomes]
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("applied", "unchanged", "untouched", "failed")}
+    lines.append(
+        "apply: "
+        + ", ".join(f"{n} {status}" for status, n in counts.items() if n or status == "applied")
+        + f"; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT"
+    )
     return _lines(lines)

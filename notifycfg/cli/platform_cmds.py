@@ -1,0 +1,178 @@
+"""`notifycfg export`, `plan`, `apply` and `import`: the repository and the running platform in step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from notifycfg.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageFailure, environment, usage_errors
+
+_ORG = click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization's partition (not the host's); repeatable.")
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+def _network(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA (PEM) instead of the system's."),
+            click.option("--timeout", type=click.FloatRange(0.1, 600), default=30.0, show_default=True, help="Seconds per HTTP call."),
+            click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Partitions handled at once."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _options(cafile: str | None, timeout: float, concurrency: int, rotate: bool = False) -> Any:
+    from notifycfg.platform.bridge import Options
+
+    return Options(cafile=cafile, timeout=timeout, concurrency=concurrency, rotate_passwords=rotate)
+
+
+def _valid(env_dir: str, orgs: tuple[str, ...], strict: bool = False) -> Any:
+    from notifycfg.compile.environment import load_environment
+    from notifycfg.report import text
+
+    if strict:
+        with usage_errors():
+            env, result = load_environment(env_dir, strict=True)
+        if env is None:
+            click.echo(text.validation(result, True), err=True, nl=False)
+            raise UsageFailure(f"{env_dir} is not valid (warnings count: apply validates strictly): nothing applied")
+    else:
+        env = environment(env_dir, "plan")
+    with usage_errors():
+        env.require(orgs)
+    return env
+
+
+def _no_platform() -> Any:
+    from notifycfg.platform.bridge import NoPlatform
+
+    return NoPlatform
+
+
+@click.command()
+@click.argument("env_dir", metavar="ENV_DIR")
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output directory (replaced as a whole).")
+@_ORG
+def export(env_dir: str, out: str, orgs: tuple[str, ...]) -> None:
+    """Write the platform's PUT bodies, one file per partition (OUT/host.json, OUT/<org-id>.json), offline.
+
+    Passwords stay references ({"env": "NAME"}); same input, same bytes. An
+    organization at the platform's defaults gets no file (nothing is written to it).
+    """
+    from notifycfg.files import ReplaceRefused
+    from notifycfg.platform.transfer import export_bodies, write_export
+
+    env = _valid(env_dir, orgs)
+    try:
+        files, defaults = export_bodies(env, sorted(set(orgs)) or None)
+        write_export(Path(out), files)
+    except (_no_platform(), ReplaceRefused) as exc:
+        raise UsageFailure(str(exc)) from None
+    except OSError as exc:
+        raise UsageFailure(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"wrote {len(files)} partition file(s) to {out}")
+    for org in defaults:
+        click.echo(f"{org}: the platform's default mail settings (no file: nothing is written to its partition)")
+
+
+@click.command()
+@click.argument("env_dir", metavar="ENV_DIR")
+@_ORG
+@_network
+@click.option("--rotate-passwords", is_flag=True, help="Plan to write every password again, changed or not.")
+@_FORMAT
+def plan(
+    env_dir: str, orgs: tuple[str, ...], cafile: str | None, timeout: float, concurrency: int, rotate_passwords: bool, fmt: str
+) -> None:
+    """Read every partition's current settings and show, per partition, `in sync` or each key `old -> new`.
+
+    Passwords cannot be compared: plan says when one would be written (a new
+    server or login, a partition without custom settings yet, --rotate-passwords).
+    No SMTP password is resolved. Exit 0 in sync, 1 changes pending, 2 usage,
+    configuration, connection, authentication or permission problem.
+    """
+    from notifycfg.notify.secrets import resolve
+    from notifycfg.platform import bridge
+    from notifycfg.platform.client import PlatformError
+    from notifycfg.report import jsonout, text
+
+    env = _valid(env_dir, orgs)
+    try:
+        plans = bridge.plan(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
+    except bridge.NoPlatform as exc:
+        raise UsageFailure(str(exc)) from None
+    except PlatformError as exc:
+        raise UsageFailure(f"platform: {exc}") from None
+    click.echo((jsonout if fmt == "json" else text).platform_plan(plans), nl=False)
+    raise SystemExit(EXIT_USAGE if any(p.error for p in plans) else EXIT_OK if all(p.in_sync for p in plans) else EXIT_PROBLEMS)
+
+
+@click.command()
+@click.argument("env_dir", metavar="ENV_DIR")
+@_ORG
+@_network
+@click.option("--rotate-passwords", is_flag=True, help="Write every password again, changed or not.")
+@_FORMAT
+def apply(
+    env_dir: str, orgs: tuple[str, ...], cafile: str | None, timeout: float, concurrency: int, rotate_passwords: bool, fmt: str
+) -> None:
+    """Make the platform hold what the repository says: one PUT per partition with exactly the changed keys.
+
+    The environment is validated strictly first. Each written partition is read
+    back and every non-secret key confirmed. Prints per partition `applied`,
+    `unchanged` or `failed: <class>: <reason>`. Only the passwords written are
+    resolved. Exit 0 all applied or nothing to do, 1 some partition failed (the
+    others stay applied; run it again to finish), 2 usage, configuration, or a
+    refused token or unreachable platform before any write.
+    """
+    from notifycfg.notify.secrets import resolve
+    from notifycfg.platform import bridge
+    from notifycfg.platform.client import PlatformError
+    from notifycfg.report import jsonout, text
+
+    env = _valid(env_dir, orgs, strict=True)
+    try:
+        outcomes, requests = bridge.apply(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
+    except bridge.NoPlatform as exc:
+        raise UsageFailure(str(exc)) from None
+    except PlatformError as exc:
+        raise UsageFailure(f"platform: {exc}; nothing applied") from None
+    click.echo((jsonout if fmt == "json" else text).platform_apply(outcomes, requests), nl=False)
+    unreachable = outcomes and all(o.plan.error is not None and o.plan.error.kind == "connection" for o in outcomes)
+    raise SystemExit(
+        EXIT_USAGE if unreachable else EXIT_OK if all(o.status in ("applied", "unchanged") for o in outcomes) else EXIT_PROBLEMS
+    )
+
+
+@click.command(name="import")
+@click.argument("env_dir", metavar="ENV_DIR", type=click.Path(file_okay=False))
+@_network
+def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: int) -> None:
+    """Start a repository from a running platform: ENV_DIR holds only platform.yaml.
+
+    Reads the host's and each mapped organization's settings and writes host.yaml
+    and orgs/<id>.yaml. Passwords become references: {env: HOST_SMTP_PASSWORD},
+    {env: <ORG_ID>_SMTP_PASSWORD}. An organization at the platform's defaults
+    gets an empty file. The result validates before anything is written; existing
+    files are never overwritten.
+    """
+    from notifycfg.notify.secrets import resolve
+    from notifycfg.platform.client import PlatformError
+    from notifycfg.platform.transfer import ImportRefused, import_platform
+
+    try:
+        written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency))
+    except ImportRefused as exc:
+        click.echo(f"notifycfg: import refused: {exc}", err=True)
+        for detail in exc.details:
+            click.echo(f"  {detail}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    except PlatformError as exc:
+        raise UsageFailure(f"platform: {exc}; nothing written") from None
+    click.echo(f"wrote {len(written)} file(s) in {env_dir}: {', '.join(written)}")

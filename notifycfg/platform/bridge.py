@@ -1,0 +1,128 @@
+"""plan, apply and import: the repository and the running platform, kept in step."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from notifycfg.compile.environment import Environment
+from notifycfg.platform.client import PlatformError, Retry, SettingsClient
+from notifycfg.platform.config import PlatformConfig
+from notifycfg.platform.mapping import KEYS, PASSWORD, Partition, partitions
+from notifycfg.platform.plan import PartitionPlan, gather_bounded, make_plan
+
+Resolver = Callable[[Mapping[str, str]], str]
+
+
+class NoPlatform(Exception):
+    """The environment has no platform.yaml (a usage error)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    cafile: str | None = None
+    timeout: float = 30.0
+    concurrency: int = 8
+    rotate_passwords: bool = False
+    retry: Retry = field(default_factory=Retry)
+
+
+@dataclass
+class Outcome:
+    """apply's verdict for one partition."""
+
+    plan: PartitionPlan
+    status: str  # applied | unchanged | untouched | failed
+    reason: str = ""
+
+
+def platform_config(env: Environment) -> PlatformConfig:
+    doc = next((d for d in env.documents.values() if d.kind == "platform"), None)
+    if doc is None:
+        raise NoPlatform(f"{env.root.as_posix()} has no platform.yaml: nothing says where its platform is")
+    return PlatformConfig.from_data(doc.data)
+
+
+def env_partitions(env: Environment, config: PlatformConfig, orgs: list[str] | None) -> list[Partition]:
+    from notifycfg.config.layering import merge
+    from notifycfg.config.schema import replaced_paths
+
+    defaults, host_layer = env.base_layers()
+    host_data = merge([defaults, host_layer], replaced_paths(), track=False)[0]
+    effective = {org: e.document() for org, e in env.all_effective(orgs).items()}
+    chosen = partitions(host_data, effective, config.host_partition, config.orgs)
+    return chosen if orgs is None else [p for p in chosen if p.name != "host"]
+
+
+def _client(config: PlatformConfig, resolve: Resolver, options: Options) -> SettingsClient:
+    return SettingsClient(
+        config, lambda: resolve(config.client_secret), cafile=options.cafile, timeout=options.timeout, retry=options.retry
+    )
+
+
+async def _planned(client: SettingsClient, chosen: list[Partition], options: Options) -> list[PartitionPlan]:
+    await client.token()  # a refused client or an unreachable platform: before anything else
+    return await make_plan(client, chosen, options.rotate_passwords, options.concurrency)
+
+
+def plan(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> list[PartitionPlan]:
+    """PlatformError for a refused token or an unreachable platform; per-partition errors in the plans."""
+    config = platform_config(env)
+    chosen = env_partitions(env, config, orgs)
+
+    async def run() -> list[PartitionPlan]:
+        async with _client(config, resolve, options) as client:
+            return await _planned(client, chosen, options)
+
+    return asyncio.run(run())
+
+
+def apply(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> tuple[list[Outcome], dict[str, int]]:
+    """One PUT per partition with exactly the changed keys, then a read-back; (outcomes, request counts)."""
+    config = platform_config(env)
+    chosen = env_partitions(env, config, orgs)
+
+    async def run() -> tuple[list[Outcome], dict[str, int]]:
+        async with _client(config, resolve, options) as client:
+            plans = await _planned(client, chosen, options)
+            jobs = [lambda p=p: _apply_one(client, p, resolve) for p in plans]
+            outcomes = await gather_bounded(jobs, options.concurrency)  # type: ignore[arg-type]
+            return outcomes, {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens}
+
+    return asyncio.run(run())
+
+
+async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resolver) -> Outcome:
+    if plan.error is not None:
+        return Outcome(plan, "failed", f"{plan.error.kind}: {plan.error.message}")
+    if plan.drift:
+        return Outcome(
+            plan,
+            "untouched",
+            "the platform holds custom settings the repository leaves at defaults; the settings "
+            "API offers no way to return a partition to defaults (reset it in the portal)",
+        )
+    if plan.in_sync:
+        return Outcome(plan, "unchanged")
+    body = plan.body()
+    if PASSWORD in body:
+        from notifycfg.notify.secrets import SecretError
+
+        assert plan.partition.target is not None and plan.partition.target.password is not None
+        try:
+            body[PASSWORD] = resolve(plan.partition.target.password)
+        except SecretError as exc:
+            return Outcome(plan, "failed", f"secret: {exc}")
+    try:
+        await client.write(plan.partition.guid, {k: v for k, v in body.items() if v is not None})
+        back = await client.read(plan.partition.guid, KEYS)
+    except PlatformError as exc:
+        return Outcome(plan, "failed", f"{exc.kind}: {exc.message}")
+    finally:
+        body.pop(PASSWORD, None)
+    assert plan.partition.target is not None
+    differ = sorted(k for k, v in plan.partition.target.values.items() if back.get(k) != v)
+    if differ:
+        return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}")
+    return Outcome(plan, "applied")

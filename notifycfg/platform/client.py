@@ -1,0 +1,236 @@
+"""A careful client for the platform's Identity settings API (httpx).
+
+- TLS always verified (system CAs or --cafile), TLS 1.2 at least; no switch to turn it off.
+- A timeout on every call. The token is fetched once per run, and once more on a 401.
+- 429 honours Retry-After; 502, 503, 504 and dropped connections are retried with
+  backoff, a bounded number of times within a bounded total wait; 400, 403 and 404
+  are not retried.
+- Every failure is a PlatformError with a class: auth, permission, not-found,
+  rate-limited, server, connection, tls, protocol. No secret and no token ever
+  appears in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from notifycfg.platform.config import PlatformConfig
+
+RETRIED = {502, 503, 504}
+
+
+class PlatformError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class Retry:
+    attempts: int = 5  # at most this many tries of one call
+    total_wait: float = 30.0  # and at most this long waiting between them
+    base_delay: float = 0.2
+
+
+@dataclass
+class Stats:
+    gets: int = 0
+    puts: int = 0
+    tokens: int = 0
+    retries: int = 0
+    waits: list[float] = field(default_factory=list)
+
+
+def tls_context(cafile: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=cafile)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _retry_after(response: httpx.Response, fallback: float) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return fallback
+    return max(0.0, when.timestamp() - time.time())
+
+
+class SettingsClient:
+    """One run's connection to the platform: `async with SettingsClient(...) as client:`."""
+
+    def __init__(
+        self,
+        config: PlatformConfig,
+        secret: Callable[[], str],
+        *,
+        cafile: str | None = None,
+        timeout: float = 30.0,
+        retry: Retry | None = None,
+    ) -> None:
+        self.config = config
+        self._secret = secret  # resolved when the token is first needed, never kept
+        self._http = httpx.AsyncClient(verify=tls_context(cafile), timeout=timeout, follow_redirects=False)
+        self._retry = retry or Retry()
+        self._token: str | None = None
+        self._token_lock = asyncio.Lock()
+        self.stats = Stats()
+
+    async def __aenter__(self) -> SettingsClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    async def token(self, refresh: bool = False, stale: str | None = None) -> str:
+        async with self._token_lock:
+            if self._token is None or (refresh and self._token == stale):
+                self._token = await self._fetch_token()
+            return self._token
+
+    async def _fetch_token(self) -> str:
+        from notifycfg.notify.secrets import SecretError
+
+        try:
+            secret = self._secret()
+        except SecretError as exc:
+            raise PlatformError("auth", f"the client secret: {exc}") from None
+        form = {"grant_type": "client_credentials", "client_id": self.config.client_id, "client_secret": secret, "scope": self.config.scope}
+        response = await self._send("POST", self.config.token_url, data=form)
+        self.stats.tokens += 1
+        if response.status_code in (400, 401):
+            raise PlatformError("auth", f"the token endpoint refused client {self.config.client_id} ({response.status_code})")
+        self._raise_for(response, "the token endpoint", "")
+        try:
+            token = response.json()["access_token"]
+        except (ValueError, KeyError, TypeError):
+            raise PlatformError("protocol", "the token endpoint's answer has no access_token") from None
+        if not isinstance(token, str) or not token:
+            raise PlatformError("protocol", "the token endpoint's answer has no access_token")
+        return token
+
+    async def read(self, guid: str, keys: tuple[str, ...]) -> dict[str, str]:
+        """The partition's current values by key (keys matched case-insensitively)."""
+        params = [("partitionGlobalId", guid), *(("key", k) for k in keys)]
+        response = await self._authorized("GET", self.config.settings_url, guid, "PM.Setting.Read", params=params)
+        self.stats.gets += 1
+        return _settings(response, keys)
+
+    async def write(self, guid: str, values: Mapping[str, str]) -> None:
+        body = {"settings": [{"key": k, "value": v} for k, v in values.items()], "partitionGlobalId": guid}
+        await self._authorized("PUT", self.config.settings_url, guid, "PM.Setting.Write", json=body)
+        self.stats.puts += 1
+
+    async def _authorized(self, method: str, url: str, guid: str, scope: str, **kwargs: Any) -> httpx.Response:
+        token = await self.token()
+        response = await self._send(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        if response.status_code == 401:  # expired or revoked: one fresh token, one more try
+            token = await self.token(refresh=True, stale=token)
+            response = await self._send(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            if response.status_code == 401:
+                raise PlatformError("auth", f"the platform refused a fresh token for {self.config.partition_of(guid)}")
+        self._raise_for(response, self.config.partition_of(guid), scope, guid)
+        return response
+
+    def _raise_for(self, response: httpx.Response, where: str, scope: str, guid: str = "") -> None:
+        code = response.status_code
+        if code < 400:
+            return
+        if code == 403:
+            raise PlatformError("permission", f"{where}: forbidden; the client needs the scope {scope}")
+        if code == 404:
+            raise PlatformError("not-found", f"{where}: partition {guid} not found")
+        if code == 429:
+            raise PlatformError("rate-limited", f"{where}: still rate limited after {self._retry.attempts} tries")
+        if code >= 500:
+            raise PlatformError("server", f"{where}: the platform answered {code}")
+        raise PlatformError("protocol", f"{where}: the platform answered {code}")
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One call with its retries: 429 (Retry-After), 502/503/504 and dropped connections."""
+        waited, attempt = 0.0, 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(method, url, **kwargs)
+            except httpx.ConnectError as exc:
+                if _is_tls(exc):
+                    raise PlatformError("tls", f"TLS with {httpx.URL(url).host} failed: {_tls_reason(exc)}") from None
+                failure: PlatformError | None = PlatformError("connection", f"cannot connect to {httpx.URL(url).host}")
+                delay = self._backoff(attempt)
+            except httpx.TimeoutException:
+                failure, delay = PlatformError("connection", f"{httpx.URL(url).host} did not answer in time"), self._backoff(attempt)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                failure, delay = PlatformError("connection", f"{httpx.URL(url).host} dropped the connection"), self._backoff(attempt)
+            else:
+                if response.status_code == 429:
+                    failure, delay = None, _retry_after(response, self._backoff(attempt))
+                elif response.status_code in RETRIED:
+                    failure, delay = None, self._backoff(attempt)
+                else:
+                    return response
+                if attempt >= self._retry.attempts or waited + delay > self._retry.total_wait:
+                    return response
+            if attempt >= self._retry.attempts or waited + delay > self._retry.total_wait:
+                assert failure is not None
+                raise failure
+            self.stats.retries += 1
+            self.stats.waits.append(delay)
+            waited += delay
+            await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self._retry.base_delay * 2 ** (attempt - 1))
+
+
+def _is_tls(exc: Exception) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "SSL" in str(exc) or "certificate" in str(exc).lower()
+
+
+def _tls_reason(exc: Exception) -> str:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"the certificate does not verify ({cause.verify_message}); use --cafile for a private CA"
+        if isinstance(cause, ssl.SSLError):
+            return str(cause.reason or cause)
+        cause = cause.__cause__ or cause.__context__
+    return "handshake failed"
+
+
+def _settings(response: httpx.Response, keys: tuple[str, ...]) -> dict[str, str]:
+    """A list of {key, value}, or an object holding one under `settings`; extra fields and key case ignored."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise PlatformError("protocol", "the settings answer is not JSON") from None
+    if isinstance(body, dict):
+        body = next((v for k, v in body.items() if str(k).lower() == "settings"), None)
+    if not isinstance(body, list):
+        raise PlatformError("protocol", "the settings answer is not a list of {key, value}")
+    wanted = {k.lower(): k for k in keys}
+    out: dict[str, str] = {}
+    for item in body:
+        if not isinstance(item, dict):
+            raise PlatformError("protocol", "a setting in the answer is not an object")
+        fields = {str(k).lower(): v for k, v in item.items()}
+        key, value = fields.get("key"), fields.get("value")
+        if isinstance(key, str) and key.lower() in wanted and (value is None or isinstance(value, str | int | float | bool)):
+            out[wanted[key.lower()]] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+    return out

@@ -1,0 +1,81 @@
+"""Per partition: what the platform holds, what the repository wants, and what would change."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from notifycfg.platform.client import PlatformError, SettingsClient
+from notifycfg.platform.mapping import HOST, KEYS, PASSWORD, SERVER_KEYS, Partition
+
+T = TypeVar("T")
+SECRET_SHOWN = "(secret)"
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    key: str
+    old: str | None  # None: not set on the platform
+    new: str
+
+
+@dataclass
+class PartitionPlan:
+    partition: Partition
+    current: dict[str, str] = field(default_factory=dict)
+    changes: list[KeyChange] = field(default_factory=list)
+    password_reason: str | None = None  # why the password is written; None: it is not
+    drift: list[str] = field(default_factory=list)  # keys set on a partition the repository leaves at defaults
+    error: PlatformError | None = None
+
+    @property
+    def in_sync(self) -> bool:
+        return not (self.changes or self.password_reason or self.drift or self.error)
+
+    def body(self) -> dict[str, str | None]:
+        """The keys to PUT: the changed ones, and the password (None: resolve it) when it is written."""
+        out: dict[str, str | None] = {c.key: c.new for c in self.changes}
+        if self.password_reason:
+            out[PASSWORD] = None
+        return out
+
+
+def compare(partition: Partition, current: dict[str, str], rotate: bool) -> PartitionPlan:
+    plan = PartitionPlan(partition, current)
+    if partition.target is None:
+        plan.drift = sorted(k for k in current if k != PASSWORD and current[k] != "")
+        return plan
+    wanted = partition.target.values
+    plan.changes = [KeyChange(k, current.get(k), v) for k, v in wanted.items() if current.get(k) != v]
+    if partition.target.password is not None:
+        changed = {c.key for c in plan.changes}
+        if HOST not in current:
+            plan.password_reason = "the partition has no custom settings yet"
+        elif changed & set(SERVER_KEYS):
+            plan.password_reason = "its server or login changes"
+        elif rotate:
+            plan.password_reason = "--rotate-passwords"
+    return plan
+
+
+async def gather_bounded(jobs: list[Callable[[], Awaitable[T]]], concurrency: int) -> list[T]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(job: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await job()
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
+
+
+async def make_plan(client: SettingsClient, partitions: list[Partition], rotate: bool, concurrency: int) -> list[PartitionPlan]:
+    async def job(partition: Partition) -> PartitionPlan:
+        try:
+            current = await client.read(partition.guid, KEYS)
+        except PlatformError as exc:
+            return PartitionPlan(partition, error=exc)
+        return compare(partition, current, rotate)
+
+    return await gather_bounded([lambda p=p: job(p) for p in partitions], concurrency)  # type: ignore[misc]

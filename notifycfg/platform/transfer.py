@@ -1,0 +1,167 @@
+"""export (the PUT bodies, offline) and import (a repository from a running platform)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from notifycfg.compile.canonical import CanonicalEncoder
+from notifycfg.compile.environment import Environment
+from notifycfg.config.validate import ValidationResult, validate
+from notifycfg.files import ReplaceRefused, write_all
+from notifycfg.platform.bridge import Options, Resolver, _client, env_partitions, platform_config
+from notifycfg.platform.client import PlatformError
+from notifycfg.platform.config import FILE, PlatformConfig
+from notifycfg.platform.mapping import DOMAIN, FROM, FROM_NAME, HOST, KEYS, PASSWORD, PORT, SERVER_KEYS, SSL, USER
+from notifycfg.platform.plan import gather_bounded
+
+
+def export_bodies(env: Environment, orgs: list[str] | None) -> tuple[dict[str, bytes], list[str]]:
+    """(OUT/<partition>.json bodies, organizations left at the platform's defaults)."""
+    config = platform_config(env)
+    encoder = CanonicalEncoder()
+    files: dict[str, bytes] = {}
+    defaults: list[str] = []
+    for partition in env_partitions(env, config, orgs):
+        if partition.target is None:
+            defaults.append(partition.name)
+            continue
+        settings: list[dict[str, Any]] = [{"key": k, "value": v} for k, v in partition.target.values.items()]
+        if partition.target.password is not None:
+            settings.insert(5, {"key": PASSWORD, "value": dict(partition.target.password)})
+        body = {"partitionGlobalId": partition.guid, "settings": settings}
+        files[f"{partition.name}.json"] = encoder.encode(body).encode("utf-8")
+    return files, defaults
+
+
+def write_export(out: Path, files: dict[str, bytes]) -> None:
+    if out.exists() and not out.is_dir():
+        raise ReplaceRefused(f"{out} exists and is not a directory")
+    if out.is_dir():
+        stray = sorted(p.name for p in out.iterdir() if not p.name.endswith(".json"))
+        if stray:
+            raise ReplaceRefused(f"{out} holds files export did not write ({', '.join(stray[:3])}); refusing to replace it")
+    write_all(out, files, exact=True)
+
+
+class ImportRefused(Exception):
+    """The directory or the platform's answers cannot make a valid repository."""
+
+    def __init__(self, message: str, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+def secret_name(partition: str) -> str:
+    """HOST_SMTP_PASSWORD, ACME_CORP_SMTP_PASSWORD: the environment variable a reference names."""
+    return f"{partition.upper().replace('-', '_')}_SMTP_PASSWORD"
+
+
+def import_platform(root: Path, resolve: Resolver, options: Options) -> list[str]:
+    """Read the host's and every mapped organization's settings; write host.yaml and orgs/<id>.yaml."""
+    config = _config_alone(root)
+    existing = sorted(p.relative_to(root).as_posix() for p in [root / "host.yaml", *(root / "orgs").glob("*")] if p.exists())
+    if existing:
+        raise ImportRefused(f"{root} already holds {', '.join(existing[:3])}: import writes a new repository, never over one")
+    current = asyncio.run(_read_all(config, resolve, options))
+    host = current["host"]
+    missing = [k for k in (HOST, PORT, FROM) if not host.get(k)]
+    if missing:
+        raise ImportRefused(f"the host partition holds no mail settings ({', '.join(missing)} missing): nothing to import")
+    contents = {"host.yaml": _host_yaml(config, host)}
+    for org in sorted(config.orgs):
+        contents[f"orgs/{org}.yaml"] = _org_yaml(org, current[org], host)
+    _check(root, contents)
+    (root / "orgs").mkdir(exist_ok=True)
+    write_all(root, contents)
+    return sorted(contents)
+
+
+def _config_alone(root: Path) -> PlatformConfig:
+    if not (root / FILE).is_file():
+        raise ImportRefused(f"{root}/{FILE} does not exist: it says where the platform is and which partitions to read")
+    result = validate([str(root / FILE)])
+    errors = [p for p in result.problems if p.severity == "error"]
+    if errors:
+        raise ImportRefused(f"{root}/{FILE} is not valid", [f"{p.file}:{p.line}:{p.column}: {p.rule} {p.message}" for p in errors])
+    return PlatformConfig.from_data(next(iter(result.documents.values())).data)
+
+
+async def _read_all(config: PlatformConfig, resolve: Resolver, options: Options) -> dict[str, dict[str, str]]:
+    names = {"host": config.host_partition, **config.orgs}
+    async with _client(config, resolve, options) as client:
+        await client.token()
+        reads = await gather_bounded([lambda g=g: client.read(g, KEYS) for g in names.values()], options.concurrency)  # type: ignore[misc]
+    return dict(zip(names, reads, strict=True))
+
+
+def _server(values: Mapping[str, str], name: str) -> dict[str, Any]:
+    try:
+        port = int(values[PORT])
+    except ValueError:
+        raise PlatformError("protocol", f"{name}: Email.Smtp.Port is not a number") from None
+    secure = values.get(SSL, "true").strip().lower()
+    if secure not in ("true", "false"):
+        raise PlatformError("protocol", f"{name}: Email.Smtp.EnableSsl is neither true nor false")
+    smtp: dict[str, Any] = {"host": values[HOST], "port": port, "secure": secure == "true"}
+    if values.get(USER):
+        if values.get(DOMAIN):
+            smtp["domain"] = values[DOMAIN]
+        smtp["username"] = values[USER]
+        smtp["password"] = {"env": secret_name(name)}
+    return smtp
+
+
+def _sender(values: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
+    sender = {}
+    for key, field in ((FROM, "address"), (FROM_NAME, "display_name")):
+        if values.get(key) and (base is None or values.get(key) != base.get(key)):
+            sender[field] = values[key]
+    return sender
+
+
+def _dump(header: str, data: dict[str, Any]) -> bytes:
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096) if data else ""
+    return (header + text).encode("utf-8")
+
+
+def _host_yaml(config: PlatformConfig, host: Mapping[str, str]) -> bytes:
+    data = {"email": {"smtp": _server(host, "host"), "from": _sender(host)}}
+    return _dump(f"# Imported by notifycfg import from {config.url}.\n", data)
+
+
+def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> bytes:
+    if not values.get(HOST):
+        return b"# Imported by notifycfg import: the platform's default mail settings (the host's).\n"
+    email: dict[str, Any] = {}
+    if any(values.get(k, "") != host.get(k, "") for k in SERVER_KEYS):
+        smtp = _server(values, org)
+        if "username" not in smtp:
+            smtp["anonymous"] = True
+        email["smtp"] = smtp
+    sender = _sender(values, host)
+    if sender:
+        email["from"] = sender
+    return _dump("# Imported by notifycfg import.\n", {"email": email} if email else {})
+
+
+def _check(root: Path, contents: dict[str, bytes]) -> None:
+    with tempfile.TemporaryDirectory(prefix="notifycfg-import-") as scratch:
+        copy = Path(scratch) / root.name
+        (copy / "orgs").mkdir(parents=True)
+        shutil.copy(root / FILE, copy / FILE)
+        for name, data in contents.items():
+            (copy / name).write_bytes(data)
+        result: ValidationResult = validate([str(copy)])
+    errors = [p for p in result.problems if p.severity == "error"]
+    if errors:
+        raise ImportRefused(
+            "what the platform holds would not be a valid repository; nothing was written",
+            [f"{p.file.replace(str(copy), root.as_posix())}:{p.line}:{p.column}: {p.rule} {p.message}" for p in errors],
+        )

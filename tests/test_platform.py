@@ -1,0 +1,231 @@
+"""The platform bridge against a stand-in platform over real TLS: export, plan, apply, import."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import CONFIGS, cli
+from platform_standin import Client, Served, StandIn
+
+CLIENT_SECRET = "Cl1ent-S3cret-e41b"
+HOST_PASSWORD = "St4ging-Smtp-9a7c"
+INITECH_PASSWORD = "In1tech-Smtp-c3d2"
+SECRETS = (CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD)
+
+
+def staging_copy(root: Path, url: str) -> Path:
+    env = root / "staging"
+    shutil.copytree(CONFIGS / "staging", env, ignore=shutil.ignore_patterns("flows"))
+    platform = (env / "platform.yaml").read_text()
+    (env / "platform.yaml").write_text(re.sub(r"^url: .*$", f"url: {url}", platform, flags=re.M))
+    secret = root / "initech-password"
+    secret.write_text(INITECH_PASSWORD + "\n")
+    initech = env / "orgs" / "initech.yaml"
+    initech.write_text(initech.read_text().replace("/run/secrets/initech-smtp-password-staging", str(secret)))
+    return env
+
+
+def partitions_of(env: Path) -> dict[str, str]:
+    data = yaml.safe_load((env / "platform.yaml").read_text())
+    return {"host": data["host_partition"], **data["orgs"]}
+
+
+@pytest.fixture
+def world(tmp_path):
+    env_vars = dict(os.environ, STAGING_PLATFORM_CLIENT_SECRET=CLIENT_SECRET, STAGING_SMTP_PASSWORD=HOST_PASSWORD)
+    guids = partitions_of(CONFIGS / "staging")
+    standin = StandIn(list(guids.values()), {"notifycfg-staging": Client(CLIENT_SECRET, {"PM.Setting.Read", "PM.Setting.Write"})})
+    with Served(standin, tmp_path) as running:
+        env = staging_copy(tmp_path, running.url)
+        yield running, env, env_vars, guids
+
+
+def run(world, *args: str, env_dir: Path | None = None):
+    standin, env, env_vars, _ = world
+    done = cli(*args, str(env_dir or env), "--cafile", standin.ca_path, env=env_vars)
+    for secret in SECRETS:
+        assert secret not in done.stdout + done.stderr, args
+    return done
+
+
+def test_empty_platform_plan_apply_plan_apply_import(world, tmp_path):
+    standin, env, env_vars, guids = world
+    first = run(world, "plan")
+    assert first.returncode == 1, first.stdout + first.stderr
+    for name, guid in guids.items():
+        assert f"{name} ({guid}):" in first.stdout
+    assert "note: globex overrides only its sender, so its partition becomes custom and receives the host's server" in first.stdout
+    assert "acme (" in first.stdout and "in sync (the platform's default mail settings; nothing written)" in first.stdout
+    assert "Email.Smtp.Password: written (the partition has no custom settings yet)" in first.stdout
+
+    applied = run(world, "apply")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    custom = {name for name in guids if f"{name} ({guids[name]}): applied" in applied.stdout}
+    assert custom == {"host", "globex", "hooli", "initech", "umbrella-labs"}
+    assert f"acme ({guids['acme']}): unchanged" in applied.stdout
+    assert standin.store[guids["acme"].lower()] == {}  # defaults: nothing written
+    host = standin.store[guids["host"].lower()]
+    assert host["Email.Smtp.Port"] == "587" and host["Email.Smtp.UseDefaultCredentials"] == "false"
+    assert host["Email.Smtp.Password"] == HOST_PASSWORD  # resolved only here, only for what is written
+    assert standin.store[guids["initech"].lower()]["Email.Smtp.Password"] == INITECH_PASSWORD
+    assert standin.store[guids["globex"].lower()]["Email.Smtp.Host"] == host["Email.Smtp.Host"]
+
+    assert run(world, "plan").returncode == 0
+    puts_before = len(standin.puts())
+    again = run(world, "apply")
+    assert again.returncode == 0 and len(standin.puts()) == puts_before  # a second apply makes no PUT
+    assert "0 PUT" in again.stdout
+
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    shutil.copy(env / "platform.yaml", imported / "platform.yaml")
+    done = run(world, "import", env_dir=imported)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert cli("validate", "--strict", str(imported)).returncode == 0
+    host_yaml = yaml.safe_load((imported / "host.yaml").read_text())
+    assert host_yaml["email"]["smtp"]["password"] == {"env": "HOST_SMTP_PASSWORD"}
+    initech = yaml.safe_load((imported / "orgs" / "initech.yaml").read_text())
+    assert initech["email"]["smtp"]["password"] == {"env": "INITECH_SMTP_PASSWORD"}
+    assert (imported / "orgs" / "acme.yaml").read_text().startswith("#") and yaml.safe_load(
+        (imported / "orgs" / "acme.yaml").read_text()
+    ) is None
+    umbrella = yaml.safe_load((imported / "orgs" / "umbrella-labs.yaml").read_text())
+    assert umbrella["email"]["smtp"]["anonymous"] is True
+    in_sync = run(world, "plan", env_dir=imported)
+    assert in_sync.returncode == 0, in_sync.stdout
+    refused = run(world, "import", env_dir=imported)
+    assert refused.returncode == 2 and "never over one" in refused.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "initech-password"]
+    assert written and not [p for p in written for secret in SECRETS if secret.encode() in p.read_bytes()]
+
+
+def test_a_failing_partition_fails_alone_and_the_next_apply_finishes(world):
+    standin, env, _, guids = world
+    standin.faults.failing = {guids["initech"].lower()}
+    standin.faults.retry_after = 0
+    done = run(world, "apply")
+    assert done.returncode == 1
+    assert f"initech ({guids['initech']}): failed: server: organization initech: the platform answered 500" in done.stdout
+    for name in ("host", "globex", "umbrella-labs"):
+        assert f"{name} ({guids[name]}): applied" in done.stdout
+    standin.faults.failing = set()
+    puts_before = len(standin.puts())
+    done = run(world, "apply")
+    assert done.returncode == 0, done.stdout
+    assert standin.puts()[puts_before:] == [guids["initech"]]
+
+
+def test_export_is_offline_and_deterministic(world, tmp_path):
+    _, env, _, guids = world
+    out = tmp_path / "out"
+    done = cli("export", str(env), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert cli("export", str(env), "-o", str(out)).returncode == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert "acme.json" not in first and "host.json" in first
+    body = json.loads(first["host.json"])
+    assert body["partitionGlobalId"] == guids["host"]
+    password = next(s for s in body["settings"] if s["key"] == "Email.Smtp.Password")
+    assert password["value"] == {"env": "STAGING_SMTP_PASSWORD"}
+    assert all(secret.encode() not in data for data in first.values() for secret in SECRETS)
+
+
+def test_token_refused_is_a_usage_error_before_any_request(world):
+    standin, env, env_vars, _ = world
+    standin.clients["notifycfg-staging"].secret = "another"
+    done = run(world, "apply")
+    assert done.returncode == 2 and "auth: the token endpoint refused client notifycfg-staging" in done.stderr
+    assert standin.requests == []
+
+
+def test_missing_write_scope_names_it(world):
+    standin, _, _, _ = world
+    standin.clients["notifycfg-staging"].scopes = {"PM.Setting.Read"}
+    done = run(world, "apply")
+    assert done.returncode == 1 and "permission:" in done.stdout and "needs the scope PM.Setting.Write" in done.stdout
+
+
+def test_unknown_partition_is_not_found(world):
+    standin, _, _, guids = world
+    del standin.store[guids["hooli"].lower()]
+    done = run(world, "plan")
+    assert done.returncode == 2 and f"partition {guids['hooli']} not found" in done.stdout and "organization hooli" in done.stdout
+
+
+def test_rate_limits_expiring_tokens_drops_and_wrapped_answers_are_survived(world):
+    standin, _, _, guids = world
+    standin.faults.rate_limited = 0.3
+    standin.faults.retry_after = 0
+    standin.faults.token_uses = 5
+    standin.faults.drop_next = 2
+    standin.faults.wrapped = True
+    assert run(world, "apply").returncode == 0
+    standin.faults.rate_limited = 0.0
+    assert run(world, "plan").returncode == 0
+    assert standin.token_requests >= 2  # fetched again after the 401
+    assert standin.answered_429 > 0 and standin.dropped == 2
+
+
+def test_plan_reports_drift_it_cannot_undo(world):
+    standin, _, _, guids = world
+    assert run(world, "apply").returncode == 0
+    standin.store[guids["acme"].lower()]["Email.Smtp.Host"] = "rogue.example.com"
+    done = run(world, "plan")
+    assert done.returncode == 1 and "drift: the platform holds Email.Smtp.Host" in done.stdout
+    assert "offers no way to return a partition to defaults" in done.stdout
+    applied = run(world, "apply")
+    assert applied.returncode == 1 and f"acme ({guids['acme']}): untouched" in applied.stdout
+    standin.store[guids["host"].lower()]["Email.Smtp.Port"] = "25"
+    done = run(world, "plan")
+    assert 'Email.Smtp.Port: "25" -> "587"' in done.stdout
+    as_json = json.loads(run(world, "plan", "--format", "json").stdout)
+    host = next(p for p in as_json["partitions"] if p["partition"] == "host")
+    assert host["changes"] == [{"key": "Email.Smtp.Port", "old": "25", "new": "587"}] and host["password"] == "its server or login changes"
+
+
+def test_untrusted_platform_certificate(world):
+    standin, env, env_vars, _ = world
+    done = cli("plan", str(env), env=env_vars)  # no --cafile: system CAs
+    assert done.returncode == 2 and "tls:" in done.stderr and "use --cafile" in done.stderr
+
+
+def test_environment_without_platform_yaml(tmp_path):
+    shutil.copytree(CONFIGS / "dev", tmp_path / "dev")
+    (tmp_path / "dev" / "platform.yaml").unlink()
+    done = cli("plan", str(tmp_path / "dev"))
+    assert done.returncode == 2 and "has no platform.yaml" in done.stderr
+
+
+def test_client_honours_retry_after_and_bounds_its_retries(world):
+    import asyncio
+
+    from notifycfg.platform.client import PlatformError, Retry, SettingsClient
+    from notifycfg.platform.config import PlatformConfig
+
+    standin, env, _, guids = world
+    config = PlatformConfig.from_data(yaml.safe_load((env / "platform.yaml").read_text()) | {"client_secret": {"env": "X"}})
+
+    async def scenario(retry: Retry) -> tuple[list[float], str | None]:
+        async with SettingsClient(config, lambda: CLIENT_SECRET, cafile=standin.ca_path, timeout=10, retry=retry) as client:
+            try:
+                await client.read(guids["host"], ("Email.Smtp.Host",))
+            except PlatformError as exc:
+                return client.stats.waits, exc.kind
+            return client.stats.waits, None
+
+    standin.faults.retry_after, standin.faults.rate_limit_next = 1, 1
+    assert asyncio.run(scenario(Retry())) == ([1.0], None)
+    standin.faults.retry_after, standin.faults.rate_limit_next = 0, 100
+    waits, kind = asyncio.run(scenario(Retry(attempts=3)))
+    assert kind == "rate-limited" and len(waits) == 2
+    standin.faults.rate_limit_next = 0
+    standin.faults.failing = {guids["host"].lower()}
+    waits, kind = asyncio.run(scenario(Retry(attempts=3, base_delay=0.01)))
+    assert kind == "server" and waits == []  # 500 is not retried
