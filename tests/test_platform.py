@@ -229,3 +229,17 @@ def test_client_honours_retry_after_and_bounds_its_retries(world):
     standin.faults.failing = {guids["host"].lower()}
     waits, kind = asyncio.run(scenario(Retry(attempts=3, base_delay=0.01)))
     assert kind == "server" and waits == []  # 500 is not retried
+    standin.faults.failing = set()
+    standin.faults.latency = 2.0  # slower than the client's timeout below
+
+    async def slow() -> str:
+        async with SettingsClient(
+            config, lambda: CLIENT_SECRET, cafile=standin.ca_path, timeout=0.3, retry=Retry(attempts=2, base_delay=0.01)
+        ) as client:
+            try:
+                await client.read(guids["host"], ("Email.Smtp.Host",))
+            except PlatformError as exc:
+                return str(exc)
+            return "answered"
+
+    assert asyncio.run(slow()) == "connection: 127.0.0.1 did not answer in time"
