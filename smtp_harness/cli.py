@@ -30,6 +30,15 @@ def _users(pairs: tuple[str, ...]) -> dict[str, str]:
     return users
 
 
+def _http_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise click.BadParameter("expected USER:PASS, both non-empty", param_hint="--http-auth")
+    return user, password
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def main() -> None:
     """A capturing SMTP server for tests and CI (aiosmtpd, TLS, AUTH, faults, an HTTP API)."""
@@ -71,6 +80,19 @@ def main() -> None:
 @click.option(
     "--max-messages", type=click.IntRange(1), default=defaults.DEFAULT_MAX_MESSAGES, show_default=True, help="Messages kept in memory."
 )
+@click.option("--http-auth", metavar="USER:PASS", help="Require HTTP basic auth for the page, the API and the live stream.")
+@click.option(
+    "--http-allowed-host",
+    "http_allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also accept this Host header (a DNS name the harness is reached by); repeatable.",
+)
+@click.option(
+    "--http-public-without-auth",
+    is_flag=True,
+    help="DANGEROUS: let the HTTP server bind beyond loopback without --http-auth (captured mail open to the network).",
+)
 @click.option(
     "--on-full",
     type=click.Choice(defaults.ON_FULL),
@@ -94,11 +116,16 @@ def serve(
     size_limit: int,
     idle_timeout: float,
     max_messages: int,
+    http_auth: str | None,
+    http_allowed_hosts: tuple[str, ...],
+    http_public_without_auth: bool,
     on_full: str,
 ) -> None:
     """Serve until SIGINT/SIGTERM; prints `ready smtp=HOST:PORT http=HOST:PORT` once both listen.
 
-    Messages are listed at GET /api/messages (see docs/harness.md for the whole API).
+    The inbox page is at http://HOST:PORT/, the JSON API under /api (described at
+    /api/openapi.json; see docs/harness.md). Binding the HTTP server beyond
+    loopback needs --http-auth.
     """
     from smtp_harness.faults import parse_fault
     from smtp_harness.serve import ServeError, run
@@ -121,6 +148,9 @@ def serve(
             idle_timeout=idle_timeout,
             max_messages=max_messages,
             on_full=on_full,
+            http_auth=_http_auth(http_auth),
+            http_allowed_hosts=list(http_allowed_hosts),
+            http_public_without_auth=http_public_without_auth,
         )
         config.check()
     except ValueError as exc:  # FaultError included: bad --fault, --auth or option combination

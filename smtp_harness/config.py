@@ -14,7 +14,7 @@ from smtp_harness.faults import Fault
 TLS_MODES = ("off", "starttls", "implicit")
 ON_FULL = ("reject", "evict")
 # Names a message list can be filtered by: the store, the Python API and the HTTP API.
-FILTERS = ("rcpt", "mail_from", "auth_user", "subject")
+FILTERS = ("rcpt", "mail_from", "auth_user", "subject", "q")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024
@@ -33,7 +33,10 @@ class HarnessConfig:
     auth_required: refuse MAIL from clients that did not authenticate (needs users).
     require_tls: with tls="starttls", refuse MAIL until STARTTLS.
     certfile, keyfile: the server certificate (PEM); default: a throwaway CA and certificate per run.
-    http, http_host, http_port: the JSON API (http_host defaults to host; port 0 picks a free one).
+    http, http_host, http_port: the JSON API and inbox page (http_host defaults to host; port 0 picks a free one).
+    http_auth: (user, password) required by the page, the API and the live stream (HTTP basic).
+    http_allowed_hosts: Host header names accepted besides the bound address, localhost and loopback literals.
+    http_public_without_auth: the loud opt-out that lets the HTTP server bind beyond loopback without http_auth.
     maildir: also write every message there (fsync) before answering 250.
     faults: Fault objects, spec strings or dicts (see smtp_harness.faults).
     size_limit: largest message in bytes (SIZE; 552 beyond). idle_timeout: seconds before an idle connection is closed.
@@ -51,6 +54,9 @@ class HarnessConfig:
     http: bool = True
     http_host: str | None = None
     http_port: int = 0
+    http_auth: tuple[str, str] | None = None
+    http_allowed_hosts: list[str] = field(default_factory=list)
+    http_public_without_auth: bool = False
     maildir: str | None = None
     faults: list[Fault | str | dict[str, Any]] = field(default_factory=list)
     size_limit: int = DEFAULT_SIZE_LIMIT
@@ -71,3 +77,22 @@ class HarnessConfig:
             raise ValueError("auth_required needs at least one user")
         if self.on_full not in ON_FULL:
             raise ValueError(f"on_full must be one of {', '.join(ON_FULL)}")
+        http_host = self.http_host or self.host
+        if self.http and not self.http_auth and not self.http_public_without_auth and not is_loopback(http_host):
+            raise ValueError(
+                f"the HTTP server would bind {http_host}, beyond loopback, with no authentication: captured mail (password-reset "
+                "links included) would be open to the network; add --http-auth USER:PASS (or, knowingly, "
+                "--http-public-without-auth)"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 and ::1; anything else (0.0.0.0 included) reaches beyond this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

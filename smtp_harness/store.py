@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -84,6 +85,28 @@ class Message:
     def html(self) -> str | None:
         return self._body("html")
 
+    @cached_property
+    def searchable(self) -> str:
+        """Subject, addresses and text, lower-cased: what the inbox's search looks in."""
+        parts = [self.subject or "", self.mail_from, *self.rcpt_to, self.header("From") or "", self.text or ""]
+        return "\n".join(parts).lower()
+
+    def attachments(self) -> list[tuple[str, str, bytes]]:
+        """(file name, content type, bytes) of every attachment; names are never trusted as paths."""
+        out = []
+        try:
+            parts = list(self.parsed.iter_attachments())
+        except Exception:  # a malformed MIME tree lists no attachment rather than failing the view
+            return []
+        for index, part in enumerate(parts, 1):
+            try:
+                payload = part.get_payload(decode=True) or b""
+            except Exception:
+                payload = b""
+            name = part.get_filename() or f"attachment-{index}"
+            out.append((str(name), part.get_content_type(), payload if isinstance(payload, bytes) else b""))
+        return out
+
     def summary(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -108,12 +131,16 @@ class Message:
         }
 
 
-def _matches(message: Message, rcpt: str | None, mail_from: str | None, auth_user: str | None, subject: str | None) -> bool:
+def _matches(
+    message: Message, rcpt: str | None, mail_from: str | None, auth_user: str | None, subject: str | None, q: str | None = None
+) -> bool:
     if rcpt is not None and rcpt.lower() not in (r.lower() for r in message.rcpt_to):
         return False
     if mail_from is not None and message.mail_from.lower() != mail_from.lower():
         return False
     if auth_user is not None and message.auth_user != auth_user:
+        return False
+    if q is not None and q.lower() not in message.searchable:
         return False
     return subject is None or subject in (message.subject or "")
 
@@ -133,6 +160,7 @@ class MessageStore:
         self.evicted = 0
         self.rejected = 0
         self._changed = threading.Condition()
+        self._listeners: list[Callable[[Message], None]] = []
 
     def reserve(self, size: int) -> str:
         """An id for a message of `size` bytes about to be stored; StoreFull to refuse it."""
@@ -168,14 +196,50 @@ class MessageStore:
             self._messages[message.id] = message
             self._bytes += len(message.raw)
             self._changed.notify_all()
+        for listener in list(self._listeners):
+            listener(message)
 
     def messages(
-        self, rcpt: str | None = None, mail_from: str | None = None, auth_user: str | None = None, subject: str | None = None
+        self,
+        rcpt: str | None = None,
+        mail_from: str | None = None,
+        auth_user: str | None = None,
+        subject: str | None = None,
+        q: str | None = None,
     ) -> list[Message]:
-        """Messages in arrival order; filters select a mailbox (recipient, sender or AUTH user)."""
+        """Messages in arrival order; filters select a mailbox (recipient, sender or AUTH user), q searches
+        subject, addresses and text."""
         with self._changed:
             current = list(self._messages.values())
-        return [m for m in current if _matches(m, rcpt, mail_from, auth_user, subject)]
+        if not any((rcpt, mail_from, auth_user, subject, q)):
+            return current
+        return [m for m in current if _matches(m, rcpt, mail_from, auth_user, subject, q)]
+
+    def delete(self, ident: str) -> bool:
+        with self._changed:
+            message = self._messages.pop(ident, None)
+            if message is not None:
+                self._bytes -= len(message.raw)
+            return message is not None
+
+    def mailboxes(self) -> dict[str, dict[str, int]]:
+        """Message counts by recipient, AUTH user and sender: the inbox's sidebar."""
+        with self._changed:
+            current = list(self._messages.values())
+        out: dict[str, dict[str, int]] = {"rcpt": {}, "auth_user": {}, "mail_from": {}}
+        for m in current:
+            for rcpt in dict.fromkeys(r.lower() for r in m.rcpt_to):
+                out["rcpt"][rcpt] = out["rcpt"].get(rcpt, 0) + 1
+            if m.auth_user is not None:
+                out["auth_user"][m.auth_user] = out["auth_user"].get(m.auth_user, 0) + 1
+            sender = m.mail_from.lower()
+            out["mail_from"][sender] = out["mail_from"].get(sender, 0) + 1
+        return {kind: dict(sorted(counts.items())) for kind, counts in out.items()}
+
+    def subscribe(self, listener: Callable[[Message], None]) -> Callable[[], None]:
+        """Call `listener` with every message stored from now on (on the storing thread); returns the unsubscriber."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def get(self, ident: str) -> Message | None:
         with self._changed:

@@ -1,0 +1,108 @@
+"""What makes the HTTP surface safe to expose.
+
+- Host: a request whose Host header is not the bound address, `localhost`, a
+  loopback literal or a configured name is refused (421): DNS rebinding gets nothing.
+- Auth: with `http_auth`, every request (page, API, live stream) needs HTTP basic
+  credentials, compared in constant time.
+- Cross-site requests: a state change (POST, PUT, PATCH, DELETE) needs the
+  `X-Harness-Request` header, which no other web page can send without a CORS
+  preflight, and no preflight is ever granted (no Access-Control-* header, OPTIONS
+  refused). A form or `text/plain` fetch from another page is a 403.
+- Every answer carries a Content-Security-Policy (frame-ancestors 'none'),
+  X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer
+  and Cache-Control: no-store.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from smtp_harness.config import is_loopback
+
+if TYPE_CHECKING:
+    from smtp_harness.harness import AsyncHarness
+
+CSRF_HEADER = "X-Harness-Request"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+# The viewer frame: the page (same origin) may frame it; nothing in it runs or reaches the network.
+_BODY = (
+    "default-src 'none'; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+)
+BODY_CSP = f"{_BODY}; img-src data: cid:"
+BODY_CSP_REMOTE = f"{_BODY}; img-src data: cid: https: http:"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _allowed_hosts(harness: AsyncHarness) -> set[str]:
+    names = {"localhost", "127.0.0.1", "::1", harness.http_host, *harness.config.http_allowed_hosts}
+    return {n.lower().strip("[]") for n in names}
+
+
+def _host_of(header: str) -> str:
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def middlewares(harness: AsyncHarness) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+    allowed = _allowed_hosts(harness)
+    expected = None
+    if harness.config.http_auth:
+        user, password = harness.config.http_auth
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = _host_of(request.headers.get("Host", ""))
+        if host not in allowed and not (is_loopback(host) and is_loopback(harness.http_host)):
+            return _headers(request, web.json_response({"error": "unknown Host: use the address the harness listens on"}, status=421))
+        if expected is not None and not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
+            refused = web.json_response(
+                {"error": "authentication required"},
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="smtp_harness", charset="UTF-8"'},
+            )
+            return _headers(request, refused)
+        if request.method == "OPTIONS":
+            return _headers(request, web.json_response({"error": "no cross-origin requests"}, status=403))
+        if request.method in UNSAFE_METHODS and request.headers.get(CSRF_HEADER) != "1":
+            refused = web.json_response({"error": f"state changes need the {CSRF_HEADER}: 1 header"}, status=403)
+            return _headers(request, refused)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(security_headers(request, exc))
+            raise
+        return _headers(request, response)
+
+    return [guard]
+
+
+def security_headers(request: web.Request, response: web.StreamResponse) -> dict[str, str]:
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN" if request.path.endswith("/body.html") else "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    if "Content-Security-Policy" not in response.headers:
+        headers["Content-Security-Policy"] = PAGE_CSP if request.path == "/" or request.path.startswith("/static/") else API_CSP
+    return headers
+
+
+def _headers(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    if not response.prepared:
+        response.headers.update(security_headers(request, response))
+    return response
