@@ -159,9 +159,11 @@ def build_app(harness: AsyncHarness) -> web.Application:
         disposition = f'attachment; filename="{_download_name(name)}"'
         return web.Response(body=data, content_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
+    streams: set[asyncio.Queue[dict[str, Any] | None]] = set()
+
     @routes.get("/api/events")
     async def events(request: web.Request) -> web.StreamResponse:
-        return await _stream(request, harness)
+        return await _stream(request, harness, streams)
 
     @routes.get("/api/stats")
     async def stats(request: web.Request) -> web.Response:
@@ -199,14 +201,19 @@ def build_app(harness: AsyncHarness) -> web.Application:
         del harness.faults[int(raw) - 1]
         return _json({"deleted": 1})
 
+    async def end_streams(app: web.Application) -> None:
+        for queue in list(streams):  # open live streams end now, not at the shutdown timeout
+            queue.put_nowait(None)
+
     app = web.Application(middlewares=middlewares(harness), client_max_size=1024 * 1024)
     app.add_routes(routes)
+    app.on_shutdown.append(end_streams)
     return app
 
 
-async def _stream(request: web.Request, harness: AsyncHarness) -> web.StreamResponse:
+async def _stream(request: web.Request, harness: AsyncHarness, streams: set[asyncio.Queue[dict[str, Any] | None]]) -> web.StreamResponse:
     """Server-sent events: one `message` event (its summary) per capture, a comment every 15 s to keep proxies open."""
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)
     loop = asyncio.get_running_loop()
 
     def push(message: Message) -> None:
@@ -217,6 +224,7 @@ async def _stream(request: web.Request, harness: AsyncHarness) -> web.StreamResp
     response.headers.update(security_headers(request, response))
     await response.prepare(request)
     unsubscribe = harness.store.subscribe(push)
+    streams.add(queue)
     try:
         await response.write(b"retry: 1000\n\n")
         while True:
@@ -225,15 +233,18 @@ async def _stream(request: web.Request, harness: AsyncHarness) -> web.StreamResp
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue
+            if item is None:
+                break
             await response.write(f"event: message\ndata: {json.dumps(item, ensure_ascii=False)}\n\n".encode())
     except ConnectionResetError:
         pass  # the viewer went away
     finally:
         unsubscribe()
+        streams.discard(queue)
     return response
 
 
-def _offer(queue: asyncio.Queue[dict[str, Any]], item: dict[str, Any]) -> None:
+def _offer(queue: asyncio.Queue[dict[str, Any] | None], item: dict[str, Any]) -> None:
     if not queue.full():  # a stalled viewer misses events (it reloads the list), it never slows the server
         queue.put_nowait(item)
 
