@@ -31,8 +31,17 @@ def chrome(*arguments: str) -> Iterator[object]:
     require()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900",
-                     "--no-first-run", "--disable-background-networking", "--disable-extensions", *arguments):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-extensions",
+        *arguments,
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(DRIVER if os.path.exists(DRIVER) else shutil.which("chromedriver")), options=options)
     driver.set_page_load_timeout(20)

@@ -198,7 +198,7 @@ def test_other_origins_and_foreign_hosts_get_nothing():
             "</script>"
         ).encode()
         with Listener(attack) as evil:
-            for driver in chrome(f"--host-resolver-rules=MAP rebound.test 127.0.0.1"):
+            for driver in chrome("--host-resolver-rules=MAP rebound.test 127.0.0.1"):
                 driver.get(f"http://127.0.0.1:{evil.port}/")
                 wait(driver, lambda d: d.title == "blocked")
                 time.sleep(0.5)

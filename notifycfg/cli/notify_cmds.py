@@ -15,7 +15,8 @@ def flows() -> None:
 @flows.command(name="run")
 @click.argument("env_dir", metavar="ENV_DIR")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
-def flows_run(env_dir: str, junit: str | None) -> None:
+@click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write a self-contained HTML report here.")
+def flows_run(env_dir: str, junit: str | None, html: str | None) -> None:
     """Send every flow's event through an in-process harness that mirrors each
     organization's security, and check what arrives. Exit 1 on any failure."""
     from notifycfg.notify import flows as flow_runner
@@ -30,14 +31,19 @@ def flows_run(env_dir: str, junit: str | None) -> None:
     click.echo(text.flows(results), nl=False)
     if junit:
         write_report(junit, junit_report.flows(results))
+    if html:
+        from notifycfg.report import html as html_report
+
+        write_report(html, html_report.flows(results, f"notifycfg flows: {env_dir}"))
     finish(all(r.passed for r in results))
 
 
 @click.command()
 @click.argument("env_dir", metavar="ENV_DIR")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write the flows' JUnit XML report here.")
+@click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write the flows' self-contained HTML report here.")
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
-def check(env_dir: str, junit: str | None, strict: bool) -> None:
+def check(env_dir: str, junit: str | None, html: str | None, strict: bool) -> None:
     """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
     from notifycfg.compile import output
     from notifycfg.compile.environment import load_environment
@@ -59,6 +65,10 @@ def check(env_dir: str, junit: str | None, strict: bool) -> None:
     click.echo(text.flows(results), nl=False)
     if junit:
         write_report(junit, junit_report.flows(results))
+    if html:
+        from notifycfg.report import html as html_report
+
+        write_report(html, html_report.flows(results, f"notifycfg check: {env_dir}"))
     ok = all(r.passed for r in results)
     click.echo(f"check: {'ok' if ok else 'failed'}")
     finish(ok)

@@ -51,6 +51,22 @@ class Flow:
         )
 
 
+@dataclass(frozen=True)
+class Captured:
+    """What the harness received for a flow, as plain data; `html` is already made inert for display."""
+
+    mail_from: str
+    rcpt_to: tuple[str, ...]
+    subject: str
+    from_header: str
+    tls: bool
+    tls_version: str | None
+    auth_user: str | None
+    headers: tuple[tuple[str, str], ...]
+    text: str
+    html: str
+
+
 @dataclass
 class FlowResult:
     flow: Flow
@@ -58,6 +74,7 @@ class FlowResult:
     messages: int = 0
     seconds: float = 0.0
     outcome: str = ""  # "sent", "not sent (disabled)", or the refusal
+    captured: list[Captured] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -136,9 +153,27 @@ def _run_one(flow: Flow, data: dict[str, Any], transport: mailer.Transport, harn
             result.outcome = f"refused ({exc.kind}): {exc.message}"
     captured = [m for m in harness.store.messages() if m.header(FLOW_HEADER) == flow.name]
     result.messages = len(captured)
+    result.captured = [_plain(m) for m in captured]
     result.failures = _check(flow.expect, captured, refused)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _plain(m: Any) -> Captured:
+    from smtp_harness.sanitize import inert_html
+
+    return Captured(
+        m.mail_from,
+        tuple(m.rcpt_to),
+        m.subject or "",
+        m.header("From") or "",
+        m.tls,
+        m.tls_version,
+        m.auth_user,
+        tuple((name, value) for name, value in m.headers),
+        m.text or "",
+        inert_html(m.html or ""),
+    )
 
 
 def _check(expect: dict[str, Any], captured: list[Any], refused: mailer.SendError | None) -> list[str]:
