@@ -135,6 +135,28 @@ def platform_section(results: dict) -> list[str]:
     ]
 
 
+def inbox_section(results: dict) -> list[str]:
+    api, paint, stream = results["api"], results["paint"], results["stream"]
+    lines = [
+        f"## inbox at {results['messages']:,} messages",
+        "",
+        "| measure | figure | goal |",
+        "|---|---|---|",
+        f"| first contentful paint (headless Chromium, median) | {paint['first_contentful_paint_ms']:.0f} ms | |",
+        f"| first page of rows shown (median) | {paint['rows_shown_ms']:.0f} ms | at most 1 s |",
+    ]
+    for name, figure in api.items():
+        lines.append(f"| GET /api/messages, {name}: p50 / p95 of 100 | {figure['p50_ms']:.1f} / {figure['p95_ms']:.1f} ms | p95 at most 50 ms |")
+    ratios = ", ".join(f"{r:.2f}" for r in stream["ratios"])
+    lines += [
+        f"| SMTP throughput with one live-stream client / none (rounds: {ratios}) | {stream['median']:.2f} (median) | at least 0.95 |",
+        "",
+        f"Events announced to the live client: {', '.join(map(str, stream['announced']))} of {stream['sent']} per round.",
+        "",
+    ]
+    return lines
+
+
 def plot(results: dict) -> str | None:
     try:
         import matplotlib
@@ -168,7 +190,7 @@ def plot(results: dict) -> str | None:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
-    chosen = [a for a in argv if not a.startswith("--")] or ["validate", "harness", "flows", "doctor", "platform"]
+    chosen = [a for a in argv if not a.startswith("--")] or ["validate", "harness", "flows", "doctor", "platform", "inbox"]
     started = time.time()
     report = [
         "# Benchmark results",
@@ -211,6 +233,11 @@ def main(argv: list[str]) -> None:
 
         data["platform"] = bench_platform.run(quick)
         report += platform_section(data["platform"])
+    if "inbox" in chosen:
+        import bench_inbox
+
+        data["inbox"] = bench_inbox.run(quick)
+        report += inbox_section(data["inbox"])
     report.append(f"Total benchmark time: {time.time() - started:.0f} s.")
     save_json("results", data)
     (BENCH / "RESULTS.md").write_text("\n".join(report) + "\n")
