@@ -72,8 +72,7 @@ def first_paint(http: str, runs: int) -> dict[str, float]:
             driver.implicitly_wait(10)
             driver.find_element("css selector", "#messages tbody tr")
             timing = driver.execute_script(
-                "const p = performance.getEntriesByName('first-contentful-paint')[0];"
-                "return [p ? p.startTime : null, performance.now()];"
+                "const p = performance.getEntriesByName('first-contentful-paint')[0];return [p ? p.startTime : null, performance.now()];"
             )
             paints.append(timing[0])
             rows.append(timing[1])
@@ -94,7 +93,7 @@ def throughput_with_stream(rounds: int) -> dict[str, object]:
     announced: list[int] = []
     for i in range(rounds):
         rates = {}
-        for mode in (("none", "stream") if i % 2 == 0 else ("stream", "none")):
+        for mode in ("none", "stream") if i % 2 == 0 else ("stream", "none"):
             proc, port, http = _serve()
             stop, seen = threading.Event(), [0]
             listener = None

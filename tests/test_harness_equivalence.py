@@ -103,7 +103,11 @@ def test_only_the_harness_classes_change_what_dir_lists():
     store = MessageStore()
     handler = CaptureHandler(store, [], False, None)
     assert set(dir(handler)) == {"handle_AUTH", "handle_DATA", "handle_EHLO", "handle_MAIL", "handle_RCPT"}
-    protocol = HarnessSMTP(handler)
-    plain = SMTP(handler)
-    assert set(dir(protocol)) == {n for n in dir(plain) if n.startswith(("smtp_", "auth_"))}
-    assert "transport" in dir(plain)  # aiosmtpd's own class is untouched
+    loop = asyncio.new_event_loop()  # given, not made up by aiosmtpd (which would leave it open)
+    try:
+        protocol = HarnessSMTP(handler, loop=loop)
+        plain = SMTP(handler, loop=loop)
+        assert set(dir(protocol)) == {n for n in dir(plain) if n.startswith(("smtp_", "auth_"))}
+        assert "transport" in dir(plain)  # aiosmtpd's own class is untouched
+    finally:
+        loop.close()

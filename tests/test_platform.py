@@ -161,7 +161,7 @@ def test_unknown_partition_is_not_found(world):
 
 def test_rate_limits_expiring_tokens_drops_and_wrapped_answers_are_survived(world):
     standin, _, _, guids = world
-    standin.faults.rate_limited = 0.3
+    standin.faults.rate_limited = 0.15  # five 429s in a row for one call: about 1 in 13,000
     standin.faults.retry_after = 0
     standin.faults.token_uses = 5
     standin.faults.drop_next = 2
