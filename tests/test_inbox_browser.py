@@ -71,9 +71,22 @@ def wait(driver, condition, timeout: float = 5.0):
 
 
 def rows(driver) -> list[str]:
+    """The rows' text, read in one go: the live list may be redrawn between two element reads."""
+    return driver.execute_script("return [...document.querySelectorAll('#messages tbody tr')].map(r => r.innerText)")
+
+
+def click(driver, css: str) -> None:
+    """Click what `css` finds, again if a live redraw replaced it in between."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#messages tbody tr")]
+    for _ in range(20):
+        try:
+            driver.find_element(By.CSS_SELECTOR, css).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    raise AssertionError(f"{css} kept being redrawn")
 
 
 def test_list_and_message_rendered(driver):
@@ -86,7 +99,7 @@ def test_list_and_message_rendered(driver):
         wait(driver, lambda d: len(rows(d)) == 2)
         assert "Second report" in rows(driver)[0] and "First report" in rows(driver)[1]  # newest first
         assert "plain" in rows(driver)[0]
-        driver.find_elements(By.CSS_SELECTOR, "#messages tbody tr")[0].click()
+        click(driver, "#messages tbody tr")
         wait(driver, lambda d: d.find_element(By.ID, "viewer-subject").text == "Second report")
         frame = driver.find_element(By.ID, "html-frame")
         assert frame.get_attribute("sandbox") == ""
@@ -121,9 +134,9 @@ def test_mailboxes_and_search_filter_and_live_in_the_url(driver):
         send(h, "Robot offline", "ops@a.example")
         driver.get(h.http_url + "/")
         wait(driver, lambda d: len(rows(d)) == 3)
-        link = driver.find_element(By.CSS_SELECTOR, '#mailboxes a[data-mailbox="rcpt:ops@a.example"]')
-        assert link.text.endswith("2")
-        link.click()
+        box = '#mailboxes a[data-mailbox="rcpt:ops@a.example"]'
+        wait(driver, lambda d: d.execute_script(f"return document.querySelector('{box}')?.innerText.endsWith('2')"))
+        click(driver, box)
         wait(driver, lambda d: len(rows(d)) == 2)
         assert "mailbox=rcpt%3Aops%40a.example" in driver.current_url
         driver.find_element(By.ID, "search").send_keys("robot")
@@ -156,7 +169,7 @@ def test_hostile_mail_runs_nothing_and_contacts_no_host(driver):
         driver.get(h.http_url + "/")
         wait(driver, lambda d: len(rows(d)) == 1)
         assert "<img src=" in rows(driver)[0]  # shown as text
-        driver.find_elements(By.CSS_SELECTOR, "#messages tbody tr")[0].click()
+        click(driver, "#messages tbody tr")
         frame = wait(driver, lambda d: d.find_element(By.ID, "html-frame"))
         driver.switch_to.frame(frame)
         wait(driver, lambda d: d.find_element(By.ID, "visible"))
@@ -205,3 +218,21 @@ def test_other_origins_and_foreign_hosts_get_nothing():
                 assert h.faults == []
                 driver.get(f"http://rebound.test:{h.http_port}/api/messages")  # DNS rebinding: a foreign Host
                 assert "unknown Host" in driver.page_source
+
+
+def test_faults_panel_lists_adds_and_removes(driver):
+    from selenium.webdriver.common.by import By
+
+    with Harness(faults=["rcpt=550 5.1.1 No such user,rcpt=^bounce@"]) as h:
+        driver.get(h.http_url + "/")
+        wait(driver, lambda d: "rcpt: 550 5.1.1 No such user" in d.find_element(By.ID, "faults").text)
+        driver.find_element(By.ID, "fault-spec").send_keys("mail=451 4.3.2 Try again,nth=2")
+        click(driver, "#fault-form button")
+        wait(driver, lambda d: "mail: 451 4.3.2 Try again" in d.find_element(By.ID, "faults").text)
+        assert [f.stage for f in h.faults] == ["rcpt", "mail"]
+        driver.find_element(By.ID, "fault-spec").send_keys("rcpt=999")
+        click(driver, "#fault-form button")
+        wait(driver, lambda d: d.find_element(By.ID, "fault-error").text != "")
+        click(driver, "#faults li button")
+        wait(driver, lambda d: "rcpt: 550" not in d.find_element(By.ID, "faults").text)
+        assert [f.stage for f in h.faults] == ["mail"]
