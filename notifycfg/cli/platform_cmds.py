@@ -49,12 +49,6 @@ def _valid(env_dir: str, orgs: tuple[str, ...], strict: bool = False) -> Any:
     return env
 
 
-def _no_platform() -> Any:
-    from notifycfg.platform.bridge import NoPlatform
-
-    return NoPlatform
-
-
 @click.command()
 @click.argument("env_dir", metavar="ENV_DIR")
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output directory (replaced as a whole).")
@@ -66,13 +60,14 @@ def export(env_dir: str, out: str, orgs: tuple[str, ...]) -> None:
     organization at the platform's defaults gets no file (nothing is written to it).
     """
     from notifycfg.files import ReplaceRefused
+    from notifycfg.platform.bridge import NoPlatform
     from notifycfg.platform.transfer import export_bodies, write_export
 
     env = _valid(env_dir, orgs)
     try:
         files, defaults = export_bodies(env, sorted(set(orgs)) or None)
         write_export(Path(out), files)
-    except (_no_platform(), ReplaceRefused) as exc:
+    except (NoPlatform, ReplaceRefused) as exc:
         raise UsageFailure(str(exc)) from None
     except OSError as exc:
         raise UsageFailure(f"cannot write {out}: {exc.strerror}") from None
