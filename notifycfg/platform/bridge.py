@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from notifycfg.compile.environment import Environment
 from notifycfg.platform.client import PlatformError, Retry, SettingsClient
@@ -86,8 +87,8 @@ def apply(env: Environment, orgs: list[str] | None, resolve: Resolver, options: 
     async def run() -> tuple[list[Outcome], dict[str, int]]:
         async with _client(config, resolve, options) as client:
             plans = await _planned(client, chosen, options)
-            jobs = [lambda p=p: _apply_one(client, p, resolve) for p in plans]
-            outcomes = await gather_bounded(jobs, options.concurrency)  # type: ignore[arg-type]
+            jobs = [partial(_apply_one, client, p, resolve) for p in plans]
+            outcomes = await gather_bounded(jobs, options.concurrency)
             return outcomes, {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens}
 
     return asyncio.run(run())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from notifycfg.platform.client import PlatformError, SettingsClient
@@ -60,7 +61,7 @@ def compare(partition: Partition, current: dict[str, str], rotate: bool) -> Part
     return plan
 
 
-async def gather_bounded(jobs: list[Callable[[], Awaitable[T]]], concurrency: int) -> list[T]:
+async def gather_bounded(jobs: Sequence[Callable[[], Awaitable[T]]], concurrency: int) -> list[T]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(job: Callable[[], Awaitable[T]]) -> T:
@@ -78,4 +79,4 @@ async def make_plan(client: SettingsClient, partitions: list[Partition], rotate:
             return PartitionPlan(partition, error=exc)
         return compare(partition, current, rotate)
 
-    return await gather_bounded([lambda p=p: job(p) for p in partitions], concurrency)  # type: ignore[misc]
+    return await gather_bounded([partial(job, p) for p in partitions], concurrency)

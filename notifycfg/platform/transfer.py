@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import tempfile
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ async def _read_all(config: PlatformConfig, resolve: Resolver, options: Options)
     names = {"host": config.host_partition, **config.orgs}
     async with _client(config, resolve, options) as client:
         await client.token()
-        reads = await gather_bounded([lambda g=g: client.read(g, KEYS) for g in names.values()], options.concurrency)  # type: ignore[misc]
+        reads = await gather_bounded([partial(client.read, g, KEYS) for g in names.values()], options.concurrency)
     return dict(zip(names, reads, strict=True))
 
 
