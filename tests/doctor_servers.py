@@ -8,6 +8,7 @@ import datetime
 import socket
 import ssl
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,44 @@ def ca_file(folder: Path, ca: trustme.CA, name: str = "ca.pem") -> str:
     path = folder / name
     ca.cert_pem.write_to_path(str(path))
     return str(path)
+
+
+@contextlib.contextmanager
+def old_tls_server(host: str, port: int, certfile: str, keyfile: str) -> Iterator[None]:
+    """Implicit TLS that stops at TLS 1.1: what doctor must call too old. Skips where OpenSSL cannot even offer it."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():  # TLS 1.1 is deprecated: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1_1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
+    except (ValueError, ssl.SSLError):
+        import pytest
+
+        pytest.skip("this OpenSSL cannot offer TLS 1.1 at all")
+    context.load_cert_chain(certfile, keyfile)
+    listener = socket.create_server((host, port))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with contextlib.suppress(OSError, ssl.SSLError):
+                conn.settimeout(5)
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.sendall(b"220 old.example ESMTP\r\n")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -227,3 +227,15 @@ def test_usage_errors(tmp_path):
     assert cli("doctor", str(tmp_path / "missing")).returncode == 2
     (env / "orgs" / "bad.yaml").write_text("email: {smtp: {port: 0}}\n")
     assert cli("doctor", str(env)).returncode == 2
+
+
+def test_tls_older_than_1_2_is_an_error(tmp_path, ca, certs):
+    from doctor_servers import old_tls_server
+
+    needs_root_for_465()
+    files = certs("127.0.0.73")
+    with old_tls_server("127.0.0.73", 465, files["certfile"], files["keyfile"]):
+        env = write_env(tmp_path / "env", {"host": "127.0.0.73", "port": 465, "anonymous": False})
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca))
+    assert done.returncode == 1
+    assert "error    tls       TLS handshake failed" in done.stdout and "no TLS 1.2 or later" in done.stdout, done.stdout
