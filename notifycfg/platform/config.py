@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 FILE = "platform.yaml"
@@ -44,7 +43,3 @@ class PlatformConfig:
             host_partition=str(data["host_partition"]),
             orgs={str(k): str(v) for k, v in dict(data.get("orgs", {})).items()},
         )
-
-
-def exists(root: Path) -> bool:
-    return (root / FILE).is_file()

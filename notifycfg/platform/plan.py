@@ -12,7 +12,6 @@ from notifycfg.platform.client import PlatformError, SettingsClient
 from notifycfg.platform.mapping import HOST, KEYS, PASSWORD, SERVER_KEYS, Partition
 
 T = TypeVar("T")
-SECRET_SHOWN = "(secret)"
 
 
 @dataclass(frozen=True)
