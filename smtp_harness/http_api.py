@@ -218,7 +218,14 @@ async def _stream(request: web.Request, harness: AsyncHarness, streams: set[asyn
 
     def push(message: Message) -> None:
         item = {"id": message.id, "rcpt_to": list(message.rcpt_to), "mail_from": message.mail_from, "auth_user": message.auth_user}
-        loop.call_soon_threadsafe(_offer, queue, item)
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:  # stored by the SMTP side on this very loop: no wake-up through the self-pipe needed
+            _offer(queue, item)
+        else:
+            loop.call_soon_threadsafe(_offer, queue, item)
 
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     response.headers.update(security_headers(request, response))
