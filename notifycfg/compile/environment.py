@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from notifycfg.config import layering as compiler
 from notifycfg.config import schema
@@ -42,11 +43,15 @@ class Environment:
     def effective(self, org: str, track: bool = False) -> compiler.Effective:
         return compiler.compile_org(org, self.base_layers(), _layer(self.orgs[org]), schema.replaced_paths(), track)
 
+    def host_data(self) -> dict[str, Any]:
+        """The host's settings with every default filled in (what an organization with no file gets)."""
+        return compiler.merge(self.base_layers(), schema.replaced_paths(), track=False)[0]
+
     def all_effective(self, orgs: list[str] | None = None) -> dict[str, compiler.Effective]:
         """Every organization, without provenance. The host is layered once, and what
         an organization does not override is shared with it (and encoded once)."""
         defaults, host = self.base_layers()
-        merged = compiler.Layer(host.name, compiler.merge([defaults, host], schema.replaced_paths(), track=False)[0])
+        merged = compiler.Layer(host.name, self.host_data())
         chosen = orgs if orgs is not None else list(self.orgs)
         return {
             org: compiler.compile_org(org, [merged], _layer(self.orgs[org]), schema.replaced_paths(), beneath=defaults) for org in chosen

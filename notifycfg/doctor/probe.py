@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from notifycfg.doctor.model import Check, Endpoint, Login, Status
 from notifycfg.doctor.wire import MAX_LINE, WireError, command, read_reply, shown
+from notifycfg.tls import client_context
 
 SUBMISSION_PORTS = (25, 465, 587, 2525)
 STEPS = ("dns", "tcp", "greeting", "ehlo", "tls", "auth")
@@ -53,13 +54,6 @@ class Session:
     def fail(self, step: str, message: str) -> Stop:
         self.add(step, "error", message)
         return Stop(step)
-
-
-def tls_context(cafile: str | None) -> ssl.SSLContext:
-    """As send-test verifies: system CAs or --cafile, the host name checked, TLS 1.2 at least."""
-    context = ssl.create_default_context(cafile=cafile)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
 
 
 async def probe(endpoint: Endpoint, logins: list[Login | None], options: Options) -> list[Check]:
@@ -194,7 +188,7 @@ async def _starttls(s: Session) -> None:
 async def _tls_handshake(s: Session) -> None:
     assert s.writer is not None
     try:
-        await asyncio.wait_for(s.writer.start_tls(tls_context(s.options.cafile), server_hostname=s.endpoint.host), s.options.timeout)
+        await asyncio.wait_for(s.writer.start_tls(client_context(s.options.cafile), server_hostname=s.endpoint.host), s.options.timeout)
     except ssl.SSLCertVerificationError as exc:
         raise s.fail("tls", _certificate_problem(exc, s.endpoint.host)) from None
     except ssl.SSLError as exc:

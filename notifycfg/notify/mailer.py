@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from notifycfg.notify import secrets
+from notifycfg.tls import client_context
 
 IMPLICIT_TLS_PORT = 465
 FAILURE_CLASSES = ("config", "secret", "connection", "tls", "certificate", "auth", "recipient", "temporary", "permanent")
@@ -62,12 +63,6 @@ class Sent:
     tls: bool
     authenticated_as: str | None
     refused: dict[str, tuple[int, str]]
-
-
-def tls_context(cafile: str | None = None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=cafile)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
 
 
 def send(
@@ -132,14 +127,14 @@ def _password(transport: Transport, resolve: Callable[[Mapping[str, str]], str])
 
 def _connect(transport: Transport, host: str, port: int, cafile: str | None, timeout: float) -> smtplib.SMTP:
     if transport.implicit_tls:
-        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(cafile))
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=client_context(cafile))
     session = smtplib.SMTP(host, port, timeout=timeout)
     try:
         session.ehlo()
         if transport.secure:
             if not session.has_extn("starttls"):
                 raise SendError("tls", f"{host}:{port} does not offer STARTTLS; refusing to send without TLS (secure: true)")
-            session.starttls(context=tls_context(cafile))
+            session.starttls(context=client_context(cafile))
             session.ehlo()
     except BaseException:
         session.close()

@@ -46,13 +46,8 @@ def platform_config(env: Environment) -> PlatformConfig:
 
 
 def env_partitions(env: Environment, config: PlatformConfig, orgs: list[str] | None) -> list[Partition]:
-    from notifycfg.config.layering import merge
-    from notifycfg.config.schema import replaced_paths
-
-    defaults, host_layer = env.base_layers()
-    host_data = merge([defaults, host_layer], replaced_paths(), track=False)[0]
     effective = {org: e.document() for org, e in env.all_effective(orgs).items()}
-    chosen = partitions(host_data, effective, config.host_partition, config.orgs)
+    chosen = partitions(env.host_data(), effective, config.host_partition, config.orgs)
     return chosen if orgs is None else [p for p in chosen if p.name != "host"]
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from notifycfg.platform.config import PlatformConfig
+from notifycfg.tls import client_context
 
 RETRIED = {502, 503, 504}
 
@@ -50,12 +51,6 @@ class Stats:
     waits: list[float] = field(default_factory=list)
 
 
-def tls_context(cafile: str | None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=cafile)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
 def _retry_after(response: httpx.Response, fallback: float) -> float:
     value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
@@ -81,7 +76,7 @@ class SettingsClient:
     ) -> None:
         self.config = config
         self._secret = secret  # resolved when the token is first needed, never kept
-        self._http = httpx.AsyncClient(verify=tls_context(cafile), timeout=timeout, follow_redirects=False)
+        self._http = httpx.AsyncClient(verify=client_context(cafile), timeout=timeout, follow_redirects=False)
         self._retry = retry or Retry()
         self._token: str | None = None
         self._token_lock = asyncio.Lock()
