@@ -243,3 +243,13 @@ def test_client_honours_retry_after_and_bounds_its_retries(world):
             return "answered"
 
     assert asyncio.run(slow()) == "connection: 127.0.0.1 did not answer in time"
+
+
+def test_apply_validates_strictly_and_makes_no_request_on_a_warning(world):
+    standin, env, _, _ = world
+    acme = env / "orgs" / "acme.yaml"
+    acme.write_text(acme.read_text() + "notifications:\n  job_alerts: {recipients: [a@example.com, a@example.com]}\n")
+    done = run(world, "apply")
+    assert done.returncode == 2 and "R011" in done.stderr and "nothing to apply" in done.stderr
+    assert standin.requests == [] and standin.token_requests == 0
+    assert run(world, "plan").returncode == 1  # plan reads, warnings allowed

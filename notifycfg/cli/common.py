@@ -37,16 +37,18 @@ def usage_errors() -> Iterator[None]:
         raise UsageFailure(str(exc)) from None
 
 
-def environment(path: str, what: str) -> Environment:
-    """A valid environment, or the problems printed to stderr and exit (1 for compile, 2 otherwise)."""
+def environment(path: str, what: str, strict: bool = False) -> Environment:
+    """A valid environment (with `strict`, warnings count too), or the problems printed to stderr
+    and exit (1 for compile, 2 otherwise)."""
     from notifycfg.compile.environment import load_environment
     from notifycfg.report import text
 
     with usage_errors():
-        env, result = load_environment(path)
+        env, result = load_environment(path, strict=strict)
     if env is None:
-        click.echo(text.validation(result), err=True, nl=False)
-        click.echo(f"notifycfg: {path} is not valid: nothing to {what}", err=True)
+        click.echo(text.validation(result, strict), err=True, nl=False)
+        how = " (warnings count: validated strictly)" if strict else ""
+        click.echo(f"notifycfg: {path} is not valid{how}: nothing to {what}", err=True)
         sys.exit(EXIT_PROBLEMS if what == "compile" else EXIT_USAGE)
     return env
 

@@ -32,18 +32,8 @@ def _options(cafile: str | None, timeout: float, concurrency: int, rotate: bool 
     return Options(cafile=cafile, timeout=timeout, concurrency=concurrency, rotate_passwords=rotate)
 
 
-def _valid(env_dir: str, orgs: tuple[str, ...], strict: bool = False) -> Any:
-    from notifycfg.compile.environment import load_environment
-    from notifycfg.report import text
-
-    if strict:
-        with usage_errors():
-            env, result = load_environment(env_dir, strict=True)
-        if env is None:
-            click.echo(text.validation(result, True), err=True, nl=False)
-            raise UsageFailure(f"{env_dir} is not valid (warnings count: apply validates strictly): nothing applied")
-    else:
-        env = environment(env_dir, "plan")
+def _valid(env_dir: str, orgs: tuple[str, ...], what: str, strict: bool = False) -> Any:
+    env = environment(env_dir, what, strict)
     with usage_errors():
         env.require(orgs)
     return env
@@ -63,7 +53,7 @@ def export(env_dir: str, out: str, orgs: tuple[str, ...]) -> None:
     from notifycfg.platform.bridge import NoPlatform
     from notifycfg.platform.transfer import export_bodies, write_export
 
-    env = _valid(env_dir, orgs)
+    env = _valid(env_dir, orgs, "export")
     try:
         files, defaults = export_bodies(env, sorted(set(orgs)) or None)
         write_export(Path(out), files)
@@ -97,7 +87,7 @@ def plan(
     from notifycfg.platform.client import PlatformError
     from notifycfg.report import jsonout, text
 
-    env = _valid(env_dir, orgs)
+    env = _valid(env_dir, orgs, "plan")
     try:
         plans = bridge.plan(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
     except bridge.NoPlatform as exc:
@@ -131,7 +121,7 @@ def apply(
     from notifycfg.platform.client import PlatformError
     from notifycfg.report import jsonout, text
 
-    env = _valid(env_dir, orgs, strict=True)
+    env = _valid(env_dir, orgs, "apply", strict=True)
     try:
         outcomes, requests = bridge.apply(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
     except bridge.NoPlatform as exc:
