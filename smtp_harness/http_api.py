@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ def _int(request: web.Request, name: str, default: int) -> int:
     return int(raw)
 
 
+@cache  # package data does not change while the harness runs
 def _asset(name: str) -> bytes:
     return resources.files("smtp_harness").joinpath("web", name).read_bytes()
 

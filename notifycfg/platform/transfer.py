@@ -33,9 +33,10 @@ def export_bodies(env: Environment, orgs: list[str] | None) -> tuple[dict[str, b
         if partition.target is None:
             defaults.append(partition.name)
             continue
-        settings: list[dict[str, Any]] = [{"key": k, "value": v} for k, v in partition.target.values.items()]
+        values: dict[str, Any] = dict(partition.target.values)
         if partition.target.password is not None:
-            settings.insert(5, {"key": PASSWORD, "value": dict(partition.target.password)})
+            values[PASSWORD] = dict(partition.target.password)  # the reference, never a value
+        settings = [{"key": key, "value": values[key]} for key in KEYS if key in values]
         body = {"partitionGlobalId": partition.guid, "settings": settings}
         files[f"{partition.name}.json"] = encoder.encode(body).encode("utf-8")
     return files, defaults
