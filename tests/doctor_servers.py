@@ -9,7 +9,7 @@ import socket
 import ssl
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 @contextlib.contextmanager
-def raw_server(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
-    """`silent`: accepts and never speaks; `endless`: a 220- banner that never ends;
-    `garbage`: answers like a web server."""
-    listener = socket.create_server((host, 0))
+def _listening(host: str, port: int, talk: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A loopback listener that hands each connection to `talk` in a thread; everything closed on exit."""
+    listener = socket.create_server((host, port))
     listener.settimeout(0.2)
     stop = threading.Event()
     clients: list[socket.socket] = []
@@ -33,15 +32,7 @@ def raw_server(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
             except TimeoutError:
                 continue
             clients.append(conn)
-            threading.Thread(target=talk, args=(conn,), daemon=True).start()
-
-    def talk(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            if behaviour == "garbage":
-                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-            while behaviour == "endless" and not stop.is_set():
-                conn.sendall(b"220-still greeting you\r\n")
-            stop.wait(30)
+            threading.Thread(target=talk, args=(conn, stop), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -53,6 +44,23 @@ def raw_server(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
         for conn in clients:
             conn.close()
         listener.close()
+
+
+@contextlib.contextmanager
+def raw_server(behaviour: str, host: str = "127.0.0.1") -> Iterator[int]:
+    """`silent`: accepts and never speaks; `endless`: a 220- banner that never ends;
+    `garbage`: answers like a web server."""
+
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        with contextlib.suppress(OSError):
+            if behaviour == "garbage":
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            while behaviour == "endless" and not stop.is_set():
+                conn.sendall(b"220-still greeting you\r\n")
+            stop.wait(30)
+
+    with _listening(host, 0, talk) as port:
+        yield port
 
 
 class _Accept:
@@ -117,27 +125,12 @@ def old_tls_server(host: str, port: int, certfile: str, keyfile: str) -> Iterato
 
         pytest.skip("this OpenSSL cannot offer TLS 1.1 at all")
     context.load_cert_chain(certfile, keyfile)
-    listener = socket.create_server((host, port))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with contextlib.suppress(OSError, ssl.SSLError):
-                conn.settimeout(5)
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.sendall(b"220 old.example ESMTP\r\n")
-            conn.close()
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            conn.settimeout(5)
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.sendall(b"220 old.example ESMTP\r\n")
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with _listening(host, port, talk):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
