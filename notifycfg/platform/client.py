@@ -153,33 +153,33 @@ class SettingsClient:
         raise PlatformError("protocol", f"{where}: the platform answered {code}")
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One call with its retries: 429 (Retry-After), 502/503/504 and dropped connections."""
+        """One call with its retries: 429 (Retry-After), 502/503/504 and dropped connections.
+        When the tries or the wait run out, the last answer is returned, or the last failure raised."""
+        host = httpx.URL(url).host
         waited, attempt = 0.0, 0
         while True:
             attempt += 1
+            outcome: httpx.Response | PlatformError
             try:
-                response = await self._http.request(method, url, **kwargs)
+                outcome = await self._http.request(method, url, **kwargs)
             except httpx.ConnectError as exc:
                 if _is_tls(exc):
-                    raise PlatformError("tls", f"TLS with {httpx.URL(url).host} failed: {_tls_reason(exc)}") from None
-                failure: PlatformError | None = PlatformError("connection", f"cannot connect to {httpx.URL(url).host}")
-                delay = self._backoff(attempt)
+                    raise PlatformError("tls", f"TLS with {host} failed: {_tls_reason(exc)}") from None
+                outcome = PlatformError("connection", f"cannot connect to {host}")
             except httpx.TimeoutException:
-                failure, delay = PlatformError("connection", f"{httpx.URL(url).host} did not answer in time"), self._backoff(attempt)
+                outcome = PlatformError("connection", f"{host} did not answer in time")
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                failure, delay = PlatformError("connection", f"{httpx.URL(url).host} dropped the connection"), self._backoff(attempt)
-            else:
-                if response.status_code == 429:
-                    failure, delay = None, _retry_after(response, self._backoff(attempt))
-                elif response.status_code in RETRIED:
-                    failure, delay = None, self._backoff(attempt)
-                else:
-                    return response
-                if attempt >= self._retry.attempts or waited + delay > self._retry.total_wait:
-                    return response
+                outcome = PlatformError("connection", f"{host} dropped the connection")
+            delay = self._backoff(attempt)
+            if isinstance(outcome, httpx.Response):
+                if outcome.status_code != 429 and outcome.status_code not in RETRIED:
+                    return outcome
+                if outcome.status_code == 429:
+                    delay = _retry_after(outcome, delay)
             if attempt >= self._retry.attempts or waited + delay > self._retry.total_wait:
-                assert failure is not None
-                raise failure
+                if isinstance(outcome, PlatformError):
+                    raise outcome
+                return outcome
             self.stats.retries += 1
             self.stats.waits.append(delay)
             waited += delay
