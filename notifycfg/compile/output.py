@@ -49,8 +49,7 @@ def write(out: Path, env: Environment, effective: dict[str, Effective]) -> None:
 
 
 def _check_replaceable(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ReplaceRefused(f"{out} exists and is not a directory")
+    """Refuse to replace a directory of files compile did not write (write_all refuses a non-directory)."""
     if out.is_dir():
         names = {p.name for p in out.iterdir()}
         if names and MANIFEST not in names:

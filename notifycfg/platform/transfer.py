@@ -43,8 +43,6 @@ def export_bodies(env: Environment, orgs: list[str] | None) -> tuple[dict[str, b
 
 
 def write_export(out: Path, files: dict[str, bytes]) -> None:
-    if out.exists() and not out.is_dir():
-        raise ReplaceRefused(f"{out} exists and is not a directory")
     if out.is_dir():
         stray = sorted(p.name for p in out.iterdir() if not p.name.endswith(".json"))
         if stray:
