@@ -134,3 +134,40 @@ def old_tls_server(host: str, port: int, certfile: str, keyfile: str) -> Iterato
 
     with _listening(host, port, talk):
         yield
+
+
+@contextlib.contextmanager
+def injecting_server(certfile: str, keyfile: str, host: str = "127.0.0.1") -> Iterator[tuple[int, list[bytes]]]:
+    """STARTTLS response injection (the CVE-2011-0411 class): the 220 to STARTTLS comes in one
+    segment with a forged EHLO reply and a forged `235`, sent before the handshake; then real
+    TLS, where every AUTH is refused with 535. Yields (port, every command received after TLS)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certfile, keyfile)
+    received: list[bytes] = []
+
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError):
+            conn.settimeout(5)
+            conn.sendall(b"220 inject.example ESMTP\r\n")
+            plain = conn.makefile("rb")
+            plain.readline()  # EHLO
+            conn.sendall(b"250-inject.example\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n")
+            plain.readline()  # STARTTLS
+            conn.sendall(b"220 2.0.0 go ahead\r\n250-inject.example\r\n250 AUTH PLAIN LOGIN\r\n235 2.7.0 Authentication successful\r\n")
+            with context.wrap_socket(conn, server_side=True) as tls:
+                lines = tls.makefile("rb")
+                while line := lines.readline(1024):
+                    received.append(line.rstrip(b"\r\n"))
+                    verb = line[:4].upper()
+                    if verb == b"EHLO":
+                        tls.sendall(b"250-inject.example\r\n250 AUTH PLAIN LOGIN\r\n")
+                    elif verb == b"AUTH":
+                        tls.sendall(b"535 5.7.8 Authentication credentials invalid\r\n")
+                    elif verb == b"QUIT":
+                        tls.sendall(b"221 bye\r\n")
+                        return
+                    else:
+                        tls.sendall(b"250 OK\r\n")
+
+    with _listening(host, 0, talk) as port:
+        yield port, received

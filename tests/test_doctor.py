@@ -12,7 +12,7 @@ import pytest
 import trustme
 import yaml
 from conftest import cli
-from doctor_servers import ca_file, certificate, early_auth_server, raw_server
+from doctor_servers import ca_file, certificate, early_auth_server, injecting_server, raw_server
 
 from smtp_harness import Harness
 
@@ -239,3 +239,22 @@ def test_tls_older_than_1_2_is_an_error(tmp_path, ca, certs):
         done = doctor(env, "--cafile", ca_file(tmp_path, ca))
     assert done.returncode == 1
     assert "error    tls       TLS handshake failed" in done.stdout and "no TLS 1.2 or later" in done.stdout, done.stdout
+
+
+def test_starttls_response_injection_is_refused_not_believed(tmp_path, ca, certs):
+    """The forged `235` sent before the handshake must never be read as the answer to the encrypted AUTH."""
+    files = certs()
+    with injecting_server(files["certfile"], files["keyfile"]) as (port, received):
+        env = write_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
+        done = doctor(env, "--login", "--cafile", ca_file(tmp_path, ca), password="wrong-pw-77a1")
+    assert done.returncode == 1, done.stdout
+    assert "error    tls       the server sent " in done.stdout and "STARTTLS response injection" in done.stdout, done.stdout
+    assert "logged in" not in done.stdout and "skipped  auth" in done.stdout
+    assert not any(line.upper().startswith(b"AUTH") for line in received)  # the password never left
+    assert "wrong-pw-77a1" not in done.stdout + done.stderr
+
+
+def test_the_same_login_passes_against_a_well_behaved_server(tmp_path):
+    with Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL]) as h:
+        done = doctor(_starttls_env(tmp_path, h), "--login", "--cafile", str(h.ca_path))
+    assert done.returncode == 0 and "ok       auth      svc: logged in with AUTH PLAIN" in done.stdout, done.stdout

@@ -217,3 +217,27 @@ def test_check_on_invalid_environment(tmp_path):
     (env / "host.yaml").write_text("email: {}\n")
     done = cli("check", str(env))
     assert done.returncode == 1 and "S002" in done.stdout and "compile and flows skipped" in done.stdout
+
+
+def test_send_test_never_acts_on_bytes_sent_before_the_tls_handshake(tmp_path):
+    """A forged `235` injected with the 220 to STARTTLS: smtplib drops its plaintext buffer at
+    STARTTLS, the real AUTH is refused, and nothing is sent."""
+    import trustme
+    from doctor_servers import injecting_server
+
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1")
+    certfile, keyfile, cafile = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    leaf.cert_chain_pems[0].write_to_path(str(certfile))
+    leaf.private_key_pem.write_to_path(str(keyfile))
+    ca.cert_pem.write_to_path(str(cafile))
+    env = dict(os.environ, PROD_SMTP_PASSWORD="wrong-pw-5d0e")
+    with injecting_server(str(certfile), str(keyfile)) as (port, received):
+        done = cli(
+            "send-test", str(CONFIGS / "prod"), "--org", "acme", "--to", "me@example.com",
+            "--server", f"127.0.0.1:{port}", "--cafile", str(cafile), "--timeout", "5", env=env,
+        )  # fmt: skip
+    assert done.returncode == 1 and "send failed (auth)" in done.stderr and "535" in done.stderr, done.stderr
+    verbs = [line.split(b" ")[0].upper() for line in received]
+    assert verbs[0] == b"EHLO" and b"AUTH" in verbs and set(verbs) <= {b"EHLO", b"AUTH", b"QUIT"}, verbs  # no MAIL, RCPT or DATA
+    assert "wrong-pw-5d0e" not in done.stdout + done.stderr

@@ -181,8 +181,36 @@ async def _starttls(s: Session) -> None:
         raise s.fail("tls", f"STARTTLS failed: {exc}") from None
     if code != 220:
         raise s.fail("tls", f"STARTTLS refused: {code} {shown(' '.join(lines))}")
+    await _nothing_pending(s, "after its 220 to STARTTLS, before the TLS handshake")
     await _tls_handshake(s)
+    await _nothing_pending(s, "right after the TLS handshake, before the client spoke")
     s.caps = await _ehlo(s, step="tls")
+
+
+async def _nothing_pending(s: Session, when: str) -> None:
+    """Bytes the server sent unasked are a STARTTLS response injection (the CVE-2011-0411 class):
+    read as answers to the encrypted commands, they would forge them. Never acted on: an error."""
+    assert s.reader is not None
+    extra = await _buffered(s.reader)
+    if extra:
+        raise s.fail(
+            "tls",
+            f"the server sent {len(extra)} byte(s) {when} ({shown(extra, 40)!r}): a STARTTLS response injection"
+            " (CVE-2011-0411 class) would forge the encrypted replies; refusing to go on",
+        )
+
+
+async def _buffered(reader: asyncio.StreamReader) -> bytes:
+    """What the reader already holds, without waiting for more: a read of buffered data
+    completes on its first step, so one turn of the loop tells (public API only)."""
+    pending = asyncio.ensure_future(reader.read(MAX_LINE))
+    await asyncio.sleep(0)
+    if pending.done():
+        return b"" if pending.cancelled() or pending.exception() else pending.result()
+    pending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await pending
+    return b""
 
 
 async def _tls_handshake(s: Session) -> None:
