@@ -1,4 +1,7 @@
-"""The one atomic writer: every command that writes files goes through `write_all`.
+"""The one atomic writer (`write_all`) and the one bounded reader (`read_bounded`).
+
+Every command that writes files goes through `write_all`; every file we are
+handed (a config, a secret) is read through `read_bounded`.
 
 Everything is staged beside its target first, then renamed into place; any
 failure or interruption (KeyboardInterrupt included) before the last rename
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +22,58 @@ from pathlib import Path
 
 class ReplaceRefused(Exception):
     """The target cannot be replaced safely (a usage error)."""
+
+
+class ReadRefused(Exception):
+    """A file that is not read: not a regular file, or larger than the limit (`size` then says how large)."""
+
+    def __init__(self, message: str, size: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.size = size
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_CHUNK = 64 * 1024
+
+
+def _regular(mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise ReadRefused("is a directory, not a file")
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise ReadRefused(f"is {kind}, not a regular file: only regular files are read (it could block or never end)")
+
+
+def read_bounded(path: Path | str, limit: int) -> bytes:
+    """The bytes of a regular file (symlinks followed) of at most `limit` bytes.
+
+    Never blocks on a FIFO or device (checked before opening, and again on the
+    open descriptor, which is opened non-blocking) and never reads more than
+    `limit` + 1 bytes, even from a file that grows. ReadRefused otherwise;
+    OSError (FileNotFoundError, PermissionError) as the system reports it.
+    """
+    _regular(os.stat(path).st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        _regular(info.st_mode)
+        if info.st_size > limit:
+            raise ReadRefused(f"is {info.st_size:,} bytes; the limit is {limit:,}", info.st_size)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise ReadRefused(f"is more than {limit:,} bytes, the limit", total)
+    return b"".join(chunks)
 
 
 def write_all(root: Path, contents: Mapping[str, bytes | None], *, exact: bool = False) -> None:

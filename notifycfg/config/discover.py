@@ -62,15 +62,20 @@ def classify(path: Path, parent: str | None = None, environment: Path | None = N
     return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, platform.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
 
 
+def _present(path: Path) -> bool:
+    """There, as anything but a directory: a FIFO, a device or a dangling link is refused when read, by name."""
+    return path.is_symlink() or (path.exists() and not path.is_dir())
+
+
 def _environment(root: Path) -> list[Target | Refusal]:
     found: list[Target | Refusal] = []
     host = root / "host.yaml"
-    if host.is_file():
+    if _present(host):
         found.append(Target(host, _display(host), "host", root))
     else:
         found.append(Refusal(_display(host), "L012", f"environment `{_display(root)}` has no host.yaml"))
     platform = root / "platform.yaml"
-    if platform.is_file():
+    if _present(platform):
         found.append(Target(platform, _display(platform), "platform", root))
     for sub in sorted(KIND_DIRS):
         folder = root / sub

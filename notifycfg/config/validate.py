@@ -7,9 +7,10 @@ from pathlib import Path
 
 from notifycfg.config import rules, schema
 from notifycfg.config.discover import Refusal, Target, discover
-from notifycfg.config.loader import Document, LoadError, load_document
+from notifycfg.config.loader import MAX_FILE_BYTES, Document, LoadError, load_document
 from notifycfg.config.problems import Problem
 from notifycfg.datapath import dotted
+from notifycfg.files import ReadRefused, read_bounded
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class _Checked:
         self.problems: list[Problem] = []
         self.document: Document | None = None
         try:
-            self.document = load_document(target.display, target.kind, target.path.read_bytes())
+            self.document = load_document(target.display, target.kind, read_bounded(target.path, MAX_FILE_BYTES))
+        except ReadRefused as exc:
+            self.problems.append(_refused(target.display, exc))
         except LoadError as exc:
             self.problems.append(Problem(target.display, exc.line, exc.column, "", exc.rule, "error", exc.message))
         except OSError as exc:
@@ -53,6 +56,12 @@ class _Checked:
     @property
     def valid(self) -> bool:
         return self.document is not None and not self.problems
+
+
+def _refused(display: str, exc: ReadRefused) -> Problem:
+    if exc.size is not None:  # the loader's own words for a file too large
+        return Problem(display, 1, 1, "", "L008", "error", f"file {exc.message}")
+    return Problem(display, 1, 1, "", "L010", "error", f"cannot read: {exc.message}")
 
 
 def validate(paths: list[str]) -> ValidationResult:
