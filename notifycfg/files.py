@@ -97,7 +97,20 @@ def _write_new(dir_fd: int, name: str, data: bytes) -> None:
         os.close(fd)
 
 
+def _followed(out: Path) -> Path:
+    """A symlink to a directory is followed, once and consistently: the directory it names is
+    replaced and the link keeps naming it. Any other link is refused: renaming the link itself
+    would leave the old output behind in its target and a stray link beside it."""
+    if not out.is_symlink():
+        return out
+    target = out.resolve()
+    if not target.is_dir():
+        raise ReplaceRefused(f"{out} is a symbolic link to {target}, which is not a directory; refusing to replace it")
+    return target
+
+
 def _replace_directory(out: Path, contents: Mapping[str, bytes | None]) -> None:
+    out = _followed(out)
     if out.exists() and not out.is_dir():
         raise ReplaceRefused(f"{out} exists and is not a directory")
     parent = out.resolve().parent

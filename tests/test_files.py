@@ -76,3 +76,38 @@ def test_the_atomic_writer_in_promote_mode_writes_and_removes_only_what_it_is_to
     (tmp_path / "c").write_text("c\n")
     write_all(tmp_path, {"a": b"A\n", "b": None, "d": b"D\n"})
     assert tree(tmp_path) == {"a": b"A\n", "c": b"c\n", "d": b"D\n"}
+
+
+def _entries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("command", [("compile",), ("export",)])
+def test_output_through_a_symlink_is_followed_consistently_and_leaves_nothing_stray(tmp_path, command):
+    from conftest import cli
+
+    real, link = tmp_path / "real-out", tmp_path / "out"
+    assert cli(*command, str(CONFIGS / "prod"), "--org", "acme", "-o", str(real)).returncode == 0
+    before = _entries(real)
+    link.symlink_to(real, target_is_directory=True)
+    done = cli(*command, str(CONFIGS / "prod"), "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and link.resolve() == real.resolve()  # the link still names the same directory
+    assert set(before) < set(_entries(real))  # the whole output, written where the link points
+    assert _entries(tmp_path) == ["out", "real-out"]  # no `.out.old-NNN`, no staging directory
+
+
+@pytest.mark.parametrize("command", [("compile",), ("export",)])
+@pytest.mark.parametrize("points_to", ["file", "nowhere"])
+def test_output_symlink_to_a_file_or_nowhere_is_refused_and_nothing_changes(tmp_path, command, points_to):
+    from conftest import cli
+
+    target, link = tmp_path / "target", tmp_path / "out"
+    if points_to == "file":
+        target.write_text("keep me")
+    link.symlink_to(target)
+    done = cli(*command, str(CONFIGS / "prod"), "-o", str(link))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert link.is_symlink() and _entries(tmp_path) == (["out", "target"] if points_to == "file" else ["out"])
+    if points_to == "file":
+        assert target.read_text() == "keep me"
