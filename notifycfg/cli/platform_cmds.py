@@ -149,15 +149,16 @@ def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: in
     """
     from notifycfg.notify.secrets import resolve
     from notifycfg.platform.client import PlatformError
-    from notifycfg.platform.transfer import ImportRefused, import_platform
+    from notifycfg.platform.transfer import ImportRefused, Inexact, import_platform
 
     try:
         written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency))
     except ImportRefused as exc:
-        click.echo(f"notifycfg: import refused: {exc}", err=True)
+        suffix = "; nothing written" if isinstance(exc, Inexact) else ""
+        click.echo(f"notifycfg: import refused: {exc}{suffix}", err=True)
         for detail in exc.details:
             click.echo(f"  {detail}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
+        raise SystemExit(EXIT_PROBLEMS if isinstance(exc, Inexact) else EXIT_USAGE) from None
     except PlatformError as exc:
         raise UsageFailure(f"platform: {exc}; nothing written") from None
     click.echo(f"wrote {len(written)} file(s) in {env_dir}: {', '.join(written)}")

@@ -10,7 +10,7 @@ from functools import partial
 from notifycfg.compile.environment import Environment
 from notifycfg.platform.client import PlatformError, Retry, SettingsClient
 from notifycfg.platform.config import PlatformConfig
-from notifycfg.platform.mapping import KEYS, PASSWORD, Partition, partitions
+from notifycfg.platform.mapping import KEYS, PASSWORD, Partition, partitions, same
 from notifycfg.platform.plan import PartitionPlan, gather_bounded, make_plan
 
 Resolver = Callable[[Mapping[str, str]], str]
@@ -118,7 +118,7 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
     finally:
         body.pop(PASSWORD, None)
     assert plan.partition.target is not None
-    differ = sorted(k for k, v in plan.partition.target.values.items() if back.get(k) != v)
+    differ = sorted(k for k, v in plan.partition.target.values.items() if not same(k, back.get(k), v))
     if differ:
         return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}")
     return Outcome(plan, "applied")

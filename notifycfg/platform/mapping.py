@@ -32,6 +32,7 @@ HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME = 
 )
 KEYS = (HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME)
 SERVER_KEYS = (HOST, PORT, SSL, DOMAIN, USER)  # a change here writes the password again
+BOOLEANS = frozenset({SSL, DEFAULT_CREDENTIALS})  # the platform (.NET) reads and may answer these in any case
 SecretRef = Mapping[str, str]
 
 
@@ -63,6 +64,13 @@ def desired(effective: Mapping[str, Any]) -> Desired:
         },
         smtp.get("password") if username else None,
     )
+
+
+def same(key: str, current: str | None, wanted: str) -> bool:
+    """Whether the platform's value already says what the repository wants: `True` is `true`."""
+    if current is None:
+        return False
+    return current.lower() == wanted if key in BOOLEANS else current == wanted
 
 
 @dataclass(frozen=True)

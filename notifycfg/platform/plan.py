@@ -9,7 +9,7 @@ from functools import partial
 from typing import TypeVar
 
 from notifycfg.platform.client import PlatformError, SettingsClient
-from notifycfg.platform.mapping import HOST, KEYS, PASSWORD, SERVER_KEYS, Partition
+from notifycfg.platform.mapping import HOST, KEYS, PASSWORD, SERVER_KEYS, Partition, same
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ def compare(partition: Partition, current: dict[str, str], rotate: bool) -> Part
         plan.drift = sorted(k for k in current if k != PASSWORD and current[k] != "")
         return plan
     wanted = partition.target.values
-    plan.changes = [KeyChange(k, current.get(k), v) for k, v in wanted.items() if current.get(k) != v]
+    plan.changes = [KeyChange(k, current.get(k), v) for k, v in wanted.items() if not same(k, current.get(k), v)]
     if partition.target.password is not None:
         changed = {c.key for c in plan.changes}
         if HOST not in current:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -17,9 +18,8 @@ from notifycfg.compile.environment import Environment
 from notifycfg.config.validate import ValidationResult, validate
 from notifycfg.files import ReplaceRefused, write_all
 from notifycfg.platform.bridge import Options, Resolver, _client, env_partitions, platform_config
-from notifycfg.platform.client import PlatformError
 from notifycfg.platform.config import FILE, PlatformConfig
-from notifycfg.platform.mapping import DOMAIN, FROM, FROM_NAME, HOST, KEYS, PASSWORD, PORT, SERVER_KEYS, SSL, USER
+from notifycfg.platform.mapping import DEFAULT_CREDENTIALS, DOMAIN, FROM, FROM_NAME, HOST, KEYS, PASSWORD, PORT, SERVER_KEYS, SSL, USER
 from notifycfg.platform.plan import gather_bounded
 
 
@@ -69,14 +69,7 @@ def import_platform(root: Path, resolve: Resolver, options: Options) -> list[str
     existing = sorted(p.relative_to(root).as_posix() for p in [root / "host.yaml", *(root / "orgs").glob("*")] if p.exists())
     if existing:
         raise ImportRefused(f"{root} already holds {', '.join(existing[:3])}: import writes a new repository, never over one")
-    current = asyncio.run(_read_all(config, resolve, options))
-    host = current["host"]
-    missing = [k for k in (HOST, PORT, FROM) if not host.get(k)]
-    if missing:
-        raise ImportRefused(f"the host partition holds no mail settings ({', '.join(missing)} missing): nothing to import")
-    contents = {"host.yaml": _host_yaml(config, host)}
-    for org in sorted(config.orgs):
-        contents[f"orgs/{org}.yaml"] = _org_yaml(org, current[org], host)
+    contents = repository_files(config, asyncio.run(_read_all(config, resolve, options)))
     _check(root, contents)
     (root / "orgs").mkdir(exist_ok=True)
     write_all(root, contents)
@@ -93,6 +86,26 @@ def _config_alone(root: Path) -> PlatformConfig:
     return PlatformConfig.from_data(next(iter(result.documents.values())).data)
 
 
+class Inexact(ImportRefused):
+    """A value the repository cannot hold exactly: `plan` would disagree with what import wrote."""
+
+
+def repository_files(config: PlatformConfig, current: Mapping[str, Mapping[str, str]]) -> dict[str, bytes]:
+    """host.yaml and orgs/<id>.yaml holding exactly what the platform holds, or Inexact naming the key.
+
+    `current` maps "host" and each organization to its partition's values. Whatever is
+    written here, `plan` compares equal (notifycfg.platform.mapping.same) key by key.
+    """
+    host = current["host"]
+    missing = [k for k in (HOST, PORT, FROM) if not host.get(k)]
+    if missing:
+        raise ImportRefused(f"the host partition holds no mail settings ({', '.join(missing)} missing): nothing to import")
+    contents = {"host.yaml": _host_yaml(config, host)}
+    for org in sorted(config.orgs):
+        contents[f"orgs/{org}.yaml"] = _org_yaml(org, current[org], host)
+    return contents
+
+
 async def _read_all(config: PlatformConfig, resolve: Resolver, options: Options) -> dict[str, dict[str, str]]:
     names = {"host": config.host_partition, **config.orgs}
     async with _client(config, resolve, options) as client:
@@ -101,28 +114,45 @@ async def _read_all(config: PlatformConfig, resolve: Resolver, options: Options)
     return dict(zip(names, reads, strict=True))
 
 
+_PLAIN_PORT = re.compile(r"[1-9][0-9]{0,4}", re.ASCII)
+
+
+def _exact(values: Mapping[str, str], name: str) -> None:
+    """Every key plan compares is there, and written so that the repository can say it exactly."""
+    for key in KEYS:
+        if key != PASSWORD and key not in values:
+            raise Inexact(f"{name}: {key} is not set on the platform; plan would write it, so no repository matches it")
+    if not _PLAIN_PORT.fullmatch(values[PORT]):
+        raise Inexact(f"{name}: {PORT} is {values[PORT]!r}, not a port number in plain ASCII digits (no sign, separator or leading zero)")
+    for key in (SSL, DEFAULT_CREDENTIALS):
+        if values[key].lower() not in ("true", "false"):
+            raise Inexact(f"{name}: {key} is {values[key]!r}, neither true nor false (any case, nothing around it)")
+    if values[DEFAULT_CREDENTIALS].lower() != "false":
+        raise Inexact(f"{name}: {DEFAULT_CREDENTIALS} is true: notifycfg never sends as the platform's own service identity")
+    if values[DOMAIN] and not values[USER]:
+        raise Inexact(f"{name}: {DOMAIN} is {values[DOMAIN]!r} with an empty {USER}: a domain only qualifies a login")
+
+
 def _server(values: Mapping[str, str], name: str) -> dict[str, Any]:
-    try:
-        port = int(values[PORT])
-    except ValueError:
-        raise PlatformError("protocol", f"{name}: Email.Smtp.Port is not a number") from None
-    secure = values.get(SSL, "true").strip().lower()
-    if secure not in ("true", "false"):
-        raise PlatformError("protocol", f"{name}: Email.Smtp.EnableSsl is neither true nor false")
-    smtp: dict[str, Any] = {"host": values[HOST], "port": port, "secure": secure == "true"}
-    if values.get(USER):
-        if values.get(DOMAIN):
+    _exact(values, name)
+    smtp: dict[str, Any] = {"host": values[HOST], "port": int(values[PORT]), "secure": values[SSL].lower() == "true"}
+    if values[USER]:
+        if values[DOMAIN]:
             smtp["domain"] = values[DOMAIN]
         smtp["username"] = values[USER]
         smtp["password"] = {"env": secret_name(name)}
     return smtp
 
 
-def _sender(values: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
+def _sender(values: Mapping[str, str], base: Mapping[str, str] | None, name: str) -> dict[str, str]:
     sender = {}
     for key, field in ((FROM, "address"), (FROM_NAME, "display_name")):
-        if values.get(key) and (base is None or values.get(key) != base.get(key)):
-            sender[field] = values[key]
+        if values[key] == (base[key] if base is not None else ""):
+            continue  # inherited (the host's), or the host without a display name
+        if not values[key]:
+            assert base is not None  # the host's own empty value is the line above
+            raise Inexact(f"{name}: {key} is empty while the host's is {base[key]!r}: the repository cannot clear it for one organization")
+        sender[field] = values[key]
     return sender
 
 
@@ -132,23 +162,32 @@ def _dump(header: str, data: dict[str, Any]) -> bytes:
 
 
 def _host_yaml(config: PlatformConfig, host: Mapping[str, str]) -> bytes:
-    data = {"email": {"smtp": _server(host, "host"), "from": _sender(host)}}
+    data = {"email": {"smtp": _server(host, "host"), "from": _sender(host, None, "host")}}
     return _dump(f"# Imported by notifycfg import from {config.url}.\n", data)
 
 
 def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> bytes:
     if not values.get(HOST):
+        stray = [k for k in KEYS if k != PASSWORD and values.get(k)]
+        if stray:
+            raise Inexact(f"{org}: {stray[0]} is set but {HOST} is not: the platform's defaults hold no values of their own")
         return b"# Imported by notifycfg import: the platform's default mail settings (the host's).\n"
     email: dict[str, Any] = {}
-    if any(values.get(k, "") != host.get(k, "") for k in SERVER_KEYS):
+    _exact(values, org)
+    if any(values[k] != host[k] for k in SERVER_KEYS):
         smtp = _server(values, org)
         if "username" not in smtp:
             smtp["anonymous"] = True
         email["smtp"] = smtp
-    sender = _sender(values, host)
+    sender = _sender(values, host, org)
     if sender:
         email["from"] = sender
-    return _dump("# Imported by notifycfg import.\n", {"email": email} if email else {})
+    if not email:
+        raise Inexact(
+            f"{org}: {HOST} and every other key hold the host's values: the repository says that by leaving {org} at the"
+            " platform's defaults, which plan would then report as drift (the API cannot reset a partition to defaults)"
+        )
+    return _dump("# Imported by notifycfg import.\n", {"email": email})
 
 
 def _check(root: Path, contents: dict[str, bytes]) -> None:
