@@ -80,6 +80,27 @@ def main() -> None:
 @click.option(
     "--max-messages", type=click.IntRange(1), default=defaults.DEFAULT_MAX_MESSAGES, show_default=True, help="Messages kept in memory."
 )
+@click.option(
+    "--max-rcpt",
+    type=click.IntRange(1),
+    default=defaults.DEFAULT_MAX_RCPT,
+    show_default=True,
+    help="Recipients per message; the next RCPT is answered 452 4.5.3.",
+)
+@click.option(
+    "--max-parts",
+    type=click.IntRange(1),
+    default=defaults.DEFAULT_MAX_PARTS,
+    show_default=True,
+    help="MIME parts a message may have and still be parsed; past it, it is stored and shown raw.",
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(1),
+    default=defaults.DEFAULT_MAX_DEPTH,
+    show_default=True,
+    help="MIME nesting levels a message may have and still be parsed; past it, it is stored and shown raw.",
+)
 @click.option("--http-auth", metavar="USER:PASS", help="Require HTTP basic auth for the page, the API and the live stream.")
 @click.option(
     "--http-allowed-host",
@@ -116,6 +137,9 @@ def serve(
     size_limit: int,
     idle_timeout: float,
     max_messages: int,
+    max_rcpt: int,
+    max_parts: int,
+    max_depth: int,
     http_auth: str | None,
     http_allowed_hosts: tuple[str, ...],
     http_public_without_auth: bool,
@@ -147,6 +171,9 @@ def serve(
             size_limit=size_limit,
             idle_timeout=idle_timeout,
             max_messages=max_messages,
+            max_rcpt=max_rcpt,
+            max_parts=max_parts,
+            max_depth=max_depth,
             on_full=on_full,
             http_auth=_http_auth(http_auth),
             http_allowed_hosts=list(http_allowed_hosts),

@@ -21,6 +21,10 @@ DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 60.0
 DEFAULT_MAX_MESSAGES = 50_000
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+# Past these a message is stored and shown raw, never parsed (see smtp_harness.mime).
+DEFAULT_MAX_PARTS = 1000
+DEFAULT_MAX_DEPTH = 50
+DEFAULT_MAX_RCPT = 1000  # RCPT per transaction; the next is answered 452 4.5.3 (RFC 5321 asks servers for at least 100)
 
 
 @dataclass
@@ -41,6 +45,9 @@ class HarnessConfig:
     faults: Fault objects, spec strings or dicts (see smtp_harness.faults).
     size_limit: largest message in bytes (SIZE; 552 beyond). idle_timeout: seconds before an idle connection is closed.
     max_messages, max_bytes, on_full: the memory policy; "reject" answers 452 when full, "evict" drops the oldest.
+        max_bytes counts each message's envelope (sender and recipients) as well as its bytes.
+    max_parts, max_depth: a message with more MIME parts, or nested deeper, is stored and shown raw, never parsed.
+    max_rcpt: recipients per transaction; the next RCPT is answered 452 4.5.3.
     """
 
     host: str = DEFAULT_HOST
@@ -64,6 +71,13 @@ class HarnessConfig:
     max_messages: int = DEFAULT_MAX_MESSAGES
     max_bytes: int = DEFAULT_MAX_BYTES
     on_full: str = "reject"
+    max_parts: int = DEFAULT_MAX_PARTS
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_rcpt: int = DEFAULT_MAX_RCPT
+
+    def limits(self) -> dict[str, int]:
+        """The caps a client or a viewer runs into, as /api/stats shows them."""
+        return {"max_parts": self.max_parts, "max_depth": self.max_depth, "max_rcpt": self.max_rcpt, "size_limit": self.size_limit}
 
     def check(self) -> None:
         """ValueError naming the first option combination that cannot work."""
@@ -77,6 +91,9 @@ class HarnessConfig:
             raise ValueError("auth_required needs at least one user")
         if self.on_full not in ON_FULL:
             raise ValueError(f"on_full must be one of {', '.join(ON_FULL)}")
+        for name in ("max_parts", "max_depth", "max_rcpt"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1")
         http_host = self.http_host or self.host
         if self.http and not self.http_auth and not self.http_public_without_auth and not is_loopback(http_host):
             raise ValueError(

@@ -58,7 +58,14 @@ class AsyncHarness:
             self._tls = server_tls
             self.ca_path = server_tls.ca_path
         handler = smtp.CaptureHandler(
-            self.store, self.faults, cfg.tls == "implicit", Maildir(cfg.maildir) if cfg.maildir else None, offer_auth=bool(cfg.users)
+            self.store,
+            self.faults,
+            cfg.tls == "implicit",
+            Maildir(cfg.maildir) if cfg.maildir else None,
+            offer_auth=bool(cfg.users),
+            max_rcpt=cfg.max_rcpt,
+            max_parts=cfg.max_parts,
+            max_depth=cfg.max_depth,
         )
         self._handler = handler
         context = server_tls.context if server_tls else None

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from functools import cache
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache, partial
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -41,6 +43,23 @@ if TYPE_CHECKING:
 
 STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 SSE_HEARTBEAT = 15.0
+PARSERS: web.AppKey[ThreadPoolExecutor] = web.AppKey("parsers", ThreadPoolExecutor)
+T = TypeVar("T")
+
+
+async def _off_loop(request: web.Request, work: Callable[[], T]) -> T:
+    """Parsing and encoding captured mail runs on the app's worker threads: the SMTP side shares
+    this loop, and a new client must get its banner while a heavy message is being shown."""
+    return await asyncio.get_running_loop().run_in_executor(request.app[PARSERS], work)
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+async def _json_off_loop(request: web.Request, build: Callable[[], Any]) -> web.Response:
+    body = await _off_loop(request, lambda: _dumps(build()))
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -112,12 +131,17 @@ def build_app(harness: AsyncHarness) -> web.Application:
         order = request.query.get("order", "oldest")
         if order not in ("oldest", "newest"):
             return _error(400, "order must be oldest or newest")
-        found = store.messages(**{k: request.query.get(k) or None for k in FILTERS})
-        if order == "newest":
-            found.reverse()
         offset, limit = _int(request, "offset", 0), _int(request, "limit", 1000)
-        page = found[offset : offset + limit]
-        return _json({"total": len(found), "count": len(page), "messages": [m.summary() for m in page]})
+        filters = {k: request.query.get(k) or None for k in FILTERS}
+
+        def build() -> dict[str, Any]:
+            found = store.messages(**filters)
+            if order == "newest":
+                found.reverse()
+            page = found[offset : offset + limit]
+            return {"total": len(found), "count": len(page), "messages": [m.summary() for m in page]}
+
+        return await _json_off_loop(request, build)
 
     @routes.delete("/api/messages")
     async def delete_messages(request: web.Request) -> web.Response:
@@ -131,7 +155,7 @@ def build_app(harness: AsyncHarness) -> web.Application:
 
     @routes.get("/api/messages/{id}")
     async def one_message(request: web.Request) -> web.Response:
-        return _json(_detail(_message(request)))
+        return await _json_off_loop(request, partial(_detail, _message(request)))
 
     @routes.delete("/api/messages/{id}")
     async def delete_message(request: web.Request) -> web.Response:
@@ -146,13 +170,13 @@ def build_app(harness: AsyncHarness) -> web.Application:
     @routes.get("/api/messages/{id}/body.html")
     async def body(request: web.Request) -> web.Response:
         message = _message(request)
-        html = inert_html(message.html or "")
+        html = await _off_loop(request, lambda: inert_html(message.html or ""))
         csp = BODY_CSP_REMOTE if request.query.get("remote") == "1" else BODY_CSP
         return web.Response(text=html, content_type="text/html", charset="utf-8", headers={"Content-Security-Policy": csp})
 
     @routes.get("/api/messages/{id}/attachments/{n}")
     async def attachment(request: web.Request) -> web.Response:
-        found = _message(request).attachments()
+        found = await _off_loop(request, _message(request).attachments)
         raw = request.match_info["n"]
         n = int(raw) if raw.isdigit() and len(raw) < 6 else 0
         if not 1 <= n <= len(found):
@@ -169,7 +193,7 @@ def build_app(harness: AsyncHarness) -> web.Application:
 
     @routes.get("/api/stats")
     async def stats(request: web.Request) -> web.Response:
-        return _json(store.stats())
+        return _json({**store.stats(), **harness.config.limits()})
 
     @routes.get("/api/faults")
     async def list_faults(request: web.Request) -> web.Response:
@@ -207,9 +231,14 @@ def build_app(harness: AsyncHarness) -> web.Application:
         for queue in list(streams):  # open live streams end now, not at the shutdown timeout
             queue.put_nowait(None)
 
+    async def stop_parsers(app: web.Application) -> None:
+        app[PARSERS].shutdown(wait=False, cancel_futures=True)  # a parse under way is bounded by the MIME caps
+
     app = web.Application(middlewares=middlewares(harness), client_max_size=1024 * 1024)
+    app[PARSERS] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="harness-http")
     app.add_routes(routes)
     app.on_shutdown.append(end_streams)
+    app.on_cleanup.append(stop_parsers)
     return app
 
 

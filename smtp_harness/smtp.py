@@ -14,10 +14,10 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from smtp_harness.config import HarnessConfig
+from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_RCPT, HarnessConfig
 from smtp_harness.faults import Fault
 from smtp_harness.maildir import Maildir
-from smtp_harness.store import Message, MessageStore, StoreFull
+from smtp_harness.store import Message, MessageStore, StoreFull, footprint
 
 log = logging.getLogger("smtp_harness")
 
@@ -82,9 +82,19 @@ class CaptureHandler:
         return _names(self, ("handle_", "auth_"))
 
     def __init__(
-        self, store: MessageStore, faults: list[Fault], implicit_tls: bool, maildir: Maildir | None, offer_auth: bool = True
+        self,
+        store: MessageStore,
+        faults: list[Fault],
+        implicit_tls: bool,
+        maildir: Maildir | None,
+        offer_auth: bool = True,
+        *,
+        max_rcpt: int = DEFAULT_MAX_RCPT,
+        max_parts: int = DEFAULT_MAX_PARTS,
+        max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         self.store = store
+        self.max_rcpt, self.max_parts, self.max_depth = max_rcpt, max_parts, max_depth
         self.offer_auth = offer_auth
         self.faults = faults
         self.implicit_tls = implicit_tls
@@ -152,6 +162,8 @@ class CaptureHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.max_rcpt:  # each recipient costs memory until DATA, and in every view after
+            return f"452 4.5.3 Too many recipients (at most {self.max_rcpt:,} per message)"
         reply = await self._fault(server, "rcpt", [address], getattr(envelope, "transaction", 0))
         if reply:
             return reply
@@ -164,8 +176,9 @@ class CaptureHandler:
         if reply:
             return reply
         raw = envelope.original_content or b""
+        size = footprint(raw, envelope.mail_from or "", envelope.rcpt_tos)
         try:
-            ident = self.store.reserve(len(raw))
+            ident = self.store.reserve(size)
         except StoreFull:
             return "452 4.3.1 Insufficient storage: the harness store is full (see its memory policy)"
         ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
@@ -179,12 +192,14 @@ class CaptureHandler:
             auth_user=_auth_user(session),
             peer=_peer(session.peer),
             received_at=time.time(),
+            max_parts=self.max_parts,
+            max_depth=self.max_depth,
         )
         if self.maildir is not None:
             try:
                 await asyncio.get_running_loop().run_in_executor(None, self._persist, message)
             except OSError as exc:
-                self.store.release(len(raw))
+                self.store.release(size)
                 log.error("maildir write failed: %s", exc.strerror)
                 return "451 4.3.0 Could not persist the message"
         self.store.add(message)

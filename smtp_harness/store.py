@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
-from smtp_harness.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_MESSAGES, FILTERS
+from smtp_harness import mime
+from smtp_harness.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_PARTS, FILTERS
 
 
 class StoreFull(Exception):
@@ -35,6 +35,11 @@ class Message:
     authenticated (`auth_user`, None when anonymous), the client (`peer`) and
     the arrival time. `subject`, `headers`, `text` and `html` are parsed from
     `raw` on first read; `summary()` and `detail()` are what the HTTP API shows.
+
+    A message with more than `max_parts` MIME parts or nested deeper than
+    `max_depth` is never handed to the parser: it is shown raw, with a `note`.
+    Parsed values are cached in plain attributes, without a lock: two threads
+    may both compute one, with the same result, and none ever waits for another.
     """
 
     id: str
@@ -46,33 +51,57 @@ class Message:
     auth_user: str | None
     peer: str
     received_at: float
+    max_parts: int = DEFAULT_MAX_PARTS
+    max_depth: int = DEFAULT_MAX_DEPTH
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
-    @cached_property
-    def parsed(self) -> EmailMessage:
-        # Parsing happens on first read, not while the sender waits for 250.
-        return BytesParser(policy=policy.default).parsebytes(self.raw)
+    @property
+    def footprint(self) -> int:
+        return footprint(self.raw, self.mail_from, self.rcpt_to)
+
+    def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self._cache:
+            self._cache[name] = compute()
+        return self._cache[name]
+
+    @property
+    def note(self) -> str | None:
+        """Why the message is shown raw and not parsed, or None."""
+        over = self._cached("shape", lambda: mime.shape(self.raw, self.max_parts, self.max_depth)).over
+        return None if over is None else f"not parsed: {over} (the harness's limit); shown raw"
+
+    @property
+    def parsed(self) -> EmailMessage | None:
+        """The whole message parsed, or None when it is over a limit. Parsing happens on first
+        read, never while the sender waits for 250."""
+        if self.note is not None:
+            return None
+        return cast(EmailMessage | None, self._cached("parsed", lambda: _parse(self.raw)))
+
+    @property
+    def head(self) -> EmailMessage:
+        """The top-level headers alone: cheap whatever the body holds."""
+        return cast(EmailMessage, self._cached("head", lambda: _parse(_header_block(self.raw), headersonly=True)))
 
     def header(self, name: str) -> str | None:
         try:
-            value = self.parsed.get(name)
+            value = self.head.get(name)
         except Exception:  # a malformed header is still shown raw
             return None
         return None if value is None else str(value)
 
     @property
     def subject(self) -> str | None:
-        return self.header("Subject")
+        return cast(str | None, self._cached("subject", lambda: self.header("Subject")))
 
     @property
     def headers(self) -> list[list[str]]:
-        out = []
-        for name, value in self.parsed.raw_items():
-            out.append([name, str(value)])
-        return out
+        return [[name, str(value)] for name, value in self.head.raw_items()]
 
     def _body(self, subtype: str) -> str | None:
         try:
-            part = self.parsed.get_body(preferencelist=(subtype,))
+            parsed = self.parsed
+            part = None if parsed is None else parsed.get_body(preferencelist=(subtype,))
             return None if part is None else part.get_content()
         except Exception:
             return None
@@ -85,17 +114,23 @@ class Message:
     def html(self) -> str | None:
         return self._body("html")
 
-    @cached_property
+    @property
     def searchable(self) -> str:
-        """Subject, addresses and text, lower-cased: what the inbox's search looks in."""
-        parts = [self.subject or "", self.mail_from, *self.rcpt_to, self.header("From") or "", self.text or ""]
-        return "\n".join(parts).lower()
+        """Subject, addresses and text (the raw message, when it is not parsed), lower-cased: what the inbox's search looks in."""
+
+        def compute() -> str:
+            body = self.text if self.note is None else self.raw.decode("utf-8", "replace")
+            parts = [self.subject or "", self.mail_from, *self.rcpt_to, self.header("From") or "", body or ""]
+            return "\n".join(parts).lower()
+
+        return cast(str, self._cached("searchable", compute))
 
     def attachments(self) -> list[tuple[str, str, bytes]]:
         """(file name, content type, bytes) of every attachment; names are never trusted as paths."""
         out = []
         try:
-            parts = list(self.parsed.iter_attachments())
+            parsed = self.parsed
+            parts = [] if parsed is None else list(parsed.iter_attachments())
         except Exception:  # a malformed MIME tree lists no attachment rather than failing the view
             return []
         for index, part in enumerate(parts, 1):
@@ -122,13 +157,31 @@ class Message:
         }
 
     def detail(self) -> dict[str, Any]:
-        return {
+        out = {
             **self.summary(),
             "headers": self.headers,
             "text": self.text,
             "html": self.html,
             "raw": self.raw.decode("utf-8", errors="replace"),
         }
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+def footprint(raw: bytes, mail_from: str, rcpt_to: tuple[str, ...] | list[str]) -> int:
+    """What a message holds in memory, envelope included: what the store's byte budget counts."""
+    return len(raw) + len(mail_from) + sum(len(r) for r in rcpt_to)
+
+
+def _parse(raw: bytes, headersonly: bool = False) -> EmailMessage:
+    return BytesParser(policy=policy.default).parsebytes(raw, headersonly=headersonly)
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The bytes up to the first empty line: the top-level headers."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[: min(ends)] + b"\r\n" if ends else raw
 
 
 def _matches(
@@ -171,7 +224,7 @@ class MessageStore:
                     raise StoreFull
                 while self._messages and self._full(size):
                     oldest = next(iter(self._messages))
-                    self._bytes -= len(self._messages.pop(oldest).raw)
+                    self._bytes -= self._messages.pop(oldest).footprint
                     self.evicted += 1
             ident = str(self._next)
             self._next += 1
@@ -192,9 +245,9 @@ class MessageStore:
     def add(self, message: Message) -> None:
         with self._changed:
             self._pending -= 1
-            self._pending_bytes -= len(message.raw)
+            self._pending_bytes -= message.footprint
             self._messages[message.id] = message
-            self._bytes += len(message.raw)
+            self._bytes += message.footprint
             self._changed.notify_all()
         for listener in list(self._listeners):
             listener(message)
@@ -219,7 +272,7 @@ class MessageStore:
         with self._changed:
             message = self._messages.pop(ident, None)
             if message is not None:
-                self._bytes -= len(message.raw)
+                self._bytes -= message.footprint
             return message is not None
 
     def mailboxes(self) -> dict[str, dict[str, int]]:

@@ -137,7 +137,7 @@ async function openMessage(id) {
   $("viewer-meta").textContent = `${m.mail_from} → ${m.rcpt_to.join(", ")} · ${m.tls ? m.tls_version || "TLS" : "no TLS"} · ` +
     `${m.auth_user ? "AUTH " + m.auth_user : "anonymous"} · ${new Date(m.received_at).toLocaleString()}`;
   $("download-eml").href = `/api/messages/${encodeURIComponent(id)}/raw?download=1`;
-  $("tab-text").textContent = m.text ?? "(no text part)";
+  $("tab-text").textContent = m.note ? `${m.note}: see the Raw tab.` : m.text ?? "(no text part)";
   $("tab-raw").textContent = m.raw;
   $("tab-headers").querySelector("tbody").replaceChildren(...m.headers.map(([name, value]) => {
     const tr = el("tr");

@@ -1,0 +1,131 @@
+"""Mail built to stall or break the harness: 100,000 MIME parts, 5,000 nesting levels, 20,000
+recipients. Each is stored and shown (raw, with a note) without a 5xx, and the SMTP side keeps
+answering while such pages are served."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from test_inbox_http import request
+
+from smtp_harness import Harness
+from smtp_harness.mime import shape
+
+
+def many_parts(count: int) -> bytes:
+    head = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: many parts\r\nMIME-Version: 1.0\r\n"
+    head += b'Content-Type: multipart/mixed; boundary="zz"\r\n\r\n'
+    part = b'--zz\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="p.bin"\r\n\r\nx\r\n'
+    return head + part * count + b"--zz--\r\n"
+
+
+def deeply_nested(levels: int) -> bytes:
+    head = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(levels))
+    closing = b"".join(b"--b%d--\r\n" % i for i in reversed(range(levels)))
+    return head + opening + b"Content-Type: text/plain\r\n\r\nfind-me-at-the-bottom\r\n" + closing
+
+
+def send_raw(h: Harness, raw: bytes) -> None:
+    with smtplib.SMTP(h.host, h.port, timeout=30) as smtp:
+        smtp.sendmail("a@example.com", ["b@example.com"], raw)
+
+
+def test_the_scan_counts_parts_and_depth_as_the_parser_sees_them():
+    from email import policy
+    from email.parser import BytesParser
+
+    for raw in (many_parts(40), deeply_nested(12)):
+        found = shape(raw, 1000, 50)
+        parsed = BytesParser(policy=policy.default).parsebytes(raw)
+        assert found.over is None and found.parts == len(list(parsed.walk())), found
+    assert shape(many_parts(1001), 1000, 50).over == "more than 1,000 MIME parts"
+    assert shape(deeply_nested(51), 1000, 50).over == "nested more than 50 levels deep"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [(many_parts(100_000), "more than 1,000 MIME parts"), (deeply_nested(5_000), "nested more than 50 levels deep")],
+    ids=["100000-parts", "5000-deep"],
+)
+def test_a_message_over_the_caps_is_shown_raw_with_a_note_never_a_5xx(raw, words):
+    with Harness() as h:
+        send_raw(h, raw)
+        (message,) = h.wait_for(1, timeout=10)
+        base = f"/api/messages/{message.id}"
+        status, _, body = request(h, base)
+        detail = json.loads(body)
+        assert status == 200 and words in detail["note"] and detail["attachments"] == [] and detail["text"] is None
+        assert detail["subject"] in ("many parts", "deep") and detail["raw"].startswith("From: a@example.com")
+        assert request(h, f"{base}/attachments/1")[0] == 404
+        assert request(h, f"{base}/body.html")[0] == 200
+        assert request(h, f"{base}/raw")[2] == raw
+        listed = json.loads(request(h, "/api/messages?q=find-me-at-the-bottom")[2])  # the raw text is searched
+        assert listed["count"] == (1 if b"find-me" in raw else 0)
+
+
+def test_a_new_smtp_client_is_answered_while_heavy_pages_are_served():
+    with Harness() as h:
+        send_raw(h, many_parts(100_000))
+        send_raw(h, deeply_nested(5_000))
+        ids = [m.id for m in h.wait_for(2, timeout=10)]
+        paths = [f"/api/messages/{i}{tail}" for i in ids for tail in ("", "/attachments/1", "/body.html")] * 3
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            pages = [pool.submit(request, h, path) for path in paths]
+            for _ in range(5):  # a banner within 2 s (smtplib's bound), each time, while the pages are served
+                with smtplib.SMTP(h.host, h.port, timeout=2) as smtp:
+                    assert smtp.noop()[0] == 250
+            statuses = {page.result().__getitem__(0) for page in pages}
+        assert statuses <= {200, 404}, statuses
+
+
+def _pipelined_rcpts(h: Harness, count: int) -> list[bytes]:
+    """One transaction with `count` RCPT sent at once; the reply line to each RCPT, in order."""
+    commands = b"EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n"
+    commands += b"".join(b"RCPT TO:<r%d@example.com>\r\n" % i for i in range(count))
+    with socket.create_connection((h.host, h.port), timeout=30) as conn:
+        reader = conn.makefile("rb")
+        reader.readline()  # banner
+
+        def write() -> None:
+            conn.sendall(commands)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        replies = []
+        while len(replies) < 2 + count:
+            line = reader.readline()
+            assert line, "the server closed the connection"
+            if line[3:4] == b" ":
+                replies.append(line)
+        writer.join(timeout=30)
+        conn.sendall(b"QUIT\r\n")
+    return replies[2:]
+
+
+def test_recipients_are_capped_per_transaction():
+    with Harness() as h:
+        replies = _pipelined_rcpts(h, 20_000)
+        stats = json.loads(request(h, "/api/stats")[2])
+    accepted = [r for r in replies if r.startswith(b"250")]
+    assert len(accepted) == 1000 and replies[1000].startswith(b"452 4.5.3"), replies[1000]
+    assert all(r.startswith(b"452 4.5.3") for r in replies[1000:])
+    assert stats["max_rcpt"] == 1000 and stats["max_parts"] == 1000 and stats["max_depth"] == 50
+
+
+def test_the_envelope_counts_toward_the_byte_budget():
+    recipients = [f"recipient-{i:04d}@a-rather-long-domain.example" for i in range(1000)]  # about 43 KB of envelope
+    with Harness(max_bytes=60_000) as h:
+        with smtplib.SMTP(h.host, h.port, timeout=10) as smtp:
+            smtp.sendmail("a@example.com", recipients, b"Subject: one\r\n\r\nsmall\r\n")
+            with pytest.raises(smtplib.SMTPDataError) as refused:
+                smtp.sendmail("a@example.com", recipients, b"Subject: two\r\n\r\nsmall\r\n")
+        stats = json.loads(request(h, "/api/stats")[2])
+    assert refused.value.smtp_code == 452
+    raw = b"Subject: one\r\n\r\nsmall\r\n"
+    assert stats["total"] == 1 and stats["bytes"] == len(raw) + len("a@example.com") + sum(map(len, recipients))
