@@ -6,6 +6,9 @@ server that cannot start (port in use, unreadable certificate).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import click
 
 from smtp_harness import config as defaults
@@ -14,6 +17,9 @@ _FAULT_HELP = (
     "Inject a fault: STAGE=ACTION[,rcpt=REGEX][,nth=N][,probability=P,seed=S][,times=N]; "
     "STAGE ehlo|auth|mail|rcpt|data; ACTION a 4xx/5xx reply, drop or delay:SECONDS. Repeatable."
 )
+
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 class UsageFailure(click.ClickException):
@@ -37,6 +43,11 @@ def _http_auth(value: str | None) -> tuple[str, str] | None:
     if not sep or not user or not password:
         raise click.BadParameter("expected USER:PASS, both non-empty", param_hint="--http-auth")
     return user, password
+
+
+def _count(name: str, default: int, help: str) -> Callable[[F], F]:
+    """A limit: a whole number of at least 1, its default shown."""
+    return click.option(name, type=click.IntRange(1), default=default, show_default=True, help=help)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -63,13 +74,7 @@ def main() -> None:
 @click.option("--auth-required", is_flag=True, help="Refuse MAIL from clients that did not authenticate.")
 @click.option("--maildir", type=click.Path(file_okay=False), help="Also persist every message here before acknowledging it.")
 @click.option("--fault", "faults", multiple=True, metavar="SPEC", help=_FAULT_HELP)
-@click.option(
-    "--size-limit",
-    type=click.IntRange(1),
-    default=defaults.DEFAULT_SIZE_LIMIT,
-    show_default=True,
-    help="Largest message (SIZE; 552 beyond).",
-)
+@_count("--size-limit", defaults.DEFAULT_SIZE_LIMIT, "Largest message (SIZE; 552 beyond).")
 @click.option(
     "--idle-timeout",
     type=click.FloatRange(0.1),
@@ -77,30 +82,10 @@ def main() -> None:
     show_default=True,
     help="Seconds before an idle connection is closed.",
 )
-@click.option(
-    "--max-messages", type=click.IntRange(1), default=defaults.DEFAULT_MAX_MESSAGES, show_default=True, help="Messages kept in memory."
-)
-@click.option(
-    "--max-rcpt",
-    type=click.IntRange(1),
-    default=defaults.DEFAULT_MAX_RCPT,
-    show_default=True,
-    help="Recipients per message; the next RCPT is answered 452 4.5.3.",
-)
-@click.option(
-    "--max-parts",
-    type=click.IntRange(1),
-    default=defaults.DEFAULT_MAX_PARTS,
-    show_default=True,
-    help="MIME parts a message may have and still be parsed; past it, it is stored and shown raw.",
-)
-@click.option(
-    "--max-depth",
-    type=click.IntRange(1),
-    default=defaults.DEFAULT_MAX_DEPTH,
-    show_default=True,
-    help="MIME nesting levels a message may have and still be parsed; past it, it is stored and shown raw.",
-)
+@_count("--max-messages", defaults.DEFAULT_MAX_MESSAGES, "Messages kept in memory.")
+@_count("--max-rcpt", defaults.DEFAULT_MAX_RCPT, "Recipients per message; the next RCPT is answered 452 4.5.3.")
+@_count("--max-parts", defaults.DEFAULT_MAX_PARTS, "MIME parts a message may have and still be parsed; past it, it is shown raw.")
+@_count("--max-depth", defaults.DEFAULT_MAX_DEPTH, "MIME nesting levels a message may have and still be parsed; past it, it is shown raw.")
 @click.option("--http-auth", metavar="USER:PASS", help="Require HTTP basic auth for the page, the API and the live stream.")
 @click.option(
     "--http-allowed-host",

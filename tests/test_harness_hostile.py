@@ -129,3 +129,21 @@ def test_the_envelope_counts_toward_the_byte_budget():
     assert refused.value.smtp_code == 452
     raw = b"Subject: one\r\n\r\nsmall\r\n"
     assert stats["total"] == 1 and stats["bytes"] == len(raw) + len("a@example.com") + sum(map(len, recipients))
+
+
+def test_the_caps_are_options_and_shown_in_stats():
+    from click.testing import CliRunner
+
+    from smtp_harness.cli import main
+
+    with Harness(max_rcpt=5, max_parts=10, max_depth=3) as h:
+        replies = _pipelined_rcpts(h, 7)
+        send_raw(h, many_parts(11))
+        (message,) = h.wait_for(1, timeout=10)
+        stats = json.loads(request(h, "/api/stats")[2])
+        detail = json.loads(request(h, f"/api/messages/{message.id}")[2])
+    assert [r[:3] for r in replies] == [b"250"] * 5 + [b"452"] * 2
+    assert (stats["max_rcpt"], stats["max_parts"], stats["max_depth"]) == (5, 10, 3)
+    assert detail["note"] == "not parsed: more than 10 MIME parts (the harness's limit); shown raw"
+    for option in ("--max-rcpt", "--max-parts", "--max-depth"):
+        assert CliRunner().invoke(main, ["serve", option, "0"]).exit_code == 2
