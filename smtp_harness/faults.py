@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -85,14 +87,14 @@ class Fault:
         return data
 
 
-def parse_fault(spec: str | dict[str, Any]) -> Fault:
+def parse_fault(spec: str | Mapping[str, Any]) -> Fault:
     """`STAGE=ACTION[,key=value...]` or a JSON object.
 
     ACTION is a reply (`550` or `550 5.1.1 No such user`), `drop`, or
     `delay:SECONDS`. Keys: rcpt (regex), nth, probability, seed, times.
     Example: `rcpt=550 5.1.1 No such user,rcpt=^bounce@` (the first `rcpt` is the stage).
     """
-    if isinstance(spec, dict):
+    if not isinstance(spec, str):
         return _from_dict(spec)
     spec = spec.strip()
     if spec.startswith("{"):
@@ -132,7 +134,7 @@ _TYPES = {"code": int, "delay": float, "nth": int, "probability": float, "seed":
 _KNOWN = {"stage", "action", "message", "rcpt", *_TYPES}
 
 
-def _from_dict(data: dict[str, Any]) -> Fault:
+def _from_dict(data: Mapping[str, Any]) -> Fault:
     unknown = set(data) - _KNOWN
     if unknown:
         raise FaultError(f"unknown fault keys: {', '.join(sorted(unknown))}")
@@ -146,3 +148,45 @@ def _from_dict(data: dict[str, Any]) -> Fault:
     if "\r" in str(fields.get("message", "")) or "\n" in str(fields.get("message", "")):
         raise FaultError("a reply message must be one line")
     return Fault(**fields)
+
+
+FaultSpec = Fault | str | Mapping[str, Any]
+
+
+class FaultController:
+    """The faults in force, changed only here: the Python API, the pytest marker and the HTTP API
+    add, remove and clear through it; the SMTP handler reads `active` on its loop."""
+
+    def __init__(self, initial: Iterable[FaultSpec] = ()) -> None:
+        self._lock = threading.Lock()
+        self.active: list[Fault] = [_fault(spec) for spec in initial]
+
+    def add(self, spec: FaultSpec) -> Fault:
+        fault = _fault(spec)
+        with self._lock:
+            self.active.append(fault)
+        return fault
+
+    def remove(self, number: int) -> bool:
+        """Remove the `number`th fault (1-based, as listed); False when there is none."""
+        with self._lock:
+            if not 1 <= number <= len(self.active):
+                return False
+            del self.active[number - 1]
+            return True
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self.active)
+            self.active.clear()
+            return count
+
+    def __iter__(self) -> Iterator[Fault]:
+        return iter(list(self.active))
+
+    def __len__(self) -> int:
+        return len(self.active)
+
+
+def _fault(spec: FaultSpec) -> Fault:
+    return spec if isinstance(spec, Fault) else parse_fault(spec)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smtp_harness.config import HarnessConfig
-from smtp_harness.faults import Fault, parse_fault
+from smtp_harness.faults import Fault, FaultController, FaultSpec
 from smtp_harness.store import Message, MessageStore
 
 
@@ -23,7 +23,7 @@ class AsyncHarness:
     def __init__(self, config: HarnessConfig | None = None, **options: Any) -> None:
         self.config = config or HarnessConfig(**options)
         self.config.check()
-        self.faults: list[Fault] = [f if isinstance(f, Fault) else parse_fault(f) for f in self.config.faults]
+        self.fault_controller = FaultController(self.config.faults)
         self.store = MessageStore(self.config.max_messages, self.config.max_bytes, self.config.on_full)
         self.ca_path: Path | None = None
         self.host = self.config.host
@@ -59,7 +59,7 @@ class AsyncHarness:
             self.ca_path = server_tls.ca_path
         handler = smtp.CaptureHandler(
             self.store,
-            self.faults,
+            self.fault_controller,
             cfg.tls == "implicit",
             Maildir(cfg.maildir) if cfg.maildir else None,
             offer_auth=bool(cfg.users),
@@ -80,10 +80,23 @@ class AsyncHarness:
         self._servers.append(server)
         self.port = server.sockets[0].getsockname()[1]
         if cfg.http:
-            from smtp_harness.http_api import start_http
-
-            self._http_runner, self.http_port = await start_http(self, self.http_host, cfg.http_port)
+            await self._start_http()
         return self
+
+    async def _start_http(self) -> None:
+        from smtp_harness.http_api import start_http
+        from smtp_harness.http_state import HttpSettings, HttpState
+
+        cfg = self.config
+        settings = HttpSettings(
+            bound_host=self.http_host,
+            auth=cfg.http_auth,
+            allowed_hosts=tuple(cfg.http_allowed_hosts),
+            smtp=f"{self.host}:{self.port}",
+            tls=cfg.tls,
+            limits=cfg.limits(),
+        )
+        self._http_runner, self.http_port = await start_http(HttpState(self.store, self.fault_controller, settings), cfg.http_port)
 
     async def stop(self) -> None:
         for server in self._servers:
@@ -114,13 +127,16 @@ class AsyncHarness:
     async def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
         return await self.store.wait_for_async(count, timeout, **filters)
 
-    def add_fault(self, fault: Fault | str | dict[str, Any]) -> Fault:
-        parsed = fault if isinstance(fault, Fault) else parse_fault(fault)
-        self.faults.append(parsed)
-        return parsed
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults in force, in order (change them with add_fault and clear_faults)."""
+        return self.fault_controller.active
+
+    def add_fault(self, fault: FaultSpec) -> Fault:
+        return self.fault_controller.add(fault)
 
     def clear_faults(self) -> None:
-        self.faults.clear()
+        self.fault_controller.clear()
 
 
 async def _cancel_others() -> None:
@@ -229,8 +245,7 @@ class Harness:
     def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
         return self.store.wait_for(count, timeout, **filters)
 
-    def add_fault(self, fault: Fault | str | dict[str, Any]) -> Fault:
-        # Faults are read on the server's loop; list.append is atomic under the GIL.
+    def add_fault(self, fault: FaultSpec) -> Fault:
         return self._inner.add_fault(fault)
 
     def clear_faults(self) -> None:

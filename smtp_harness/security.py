@@ -18,14 +18,11 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from smtp_harness.config import is_loopback
-
-if TYPE_CHECKING:
-    from smtp_harness.harness import AsyncHarness
+from smtp_harness.http_state import HttpSettings
 
 CSRF_HEADER = "X-Harness-Request"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -44,8 +41,8 @@ BODY_CSP_REMOTE = f"{_BODY}; img-src data: cid: https: http:"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _allowed_hosts(harness: AsyncHarness) -> set[str]:
-    names = {"localhost", "127.0.0.1", "::1", harness.http_host, *harness.config.http_allowed_hosts}
+def _allowed_hosts(settings: HttpSettings) -> set[str]:
+    names = {"localhost", "127.0.0.1", "::1", settings.bound_host, *settings.allowed_hosts}
     return {n.lower().strip("[]") for n in names}
 
 
@@ -56,17 +53,17 @@ def _host_of(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-def middlewares(harness: AsyncHarness) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
-    allowed = _allowed_hosts(harness)
+def middlewares(settings: HttpSettings) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+    allowed = _allowed_hosts(settings)
     expected = None
-    if harness.config.http_auth:
-        user, password = harness.config.http_auth
+    if settings.auth:
+        user, password = settings.auth
         expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         host = _host_of(request.headers.get("Host", ""))
-        if host not in allowed and not (is_loopback(host) and is_loopback(harness.http_host)):
+        if host not in allowed and not (is_loopback(host) and is_loopback(settings.bound_host)):
             return _headers(request, web.json_response({"error": "unknown Host: use the address the harness listens on"}, status=421))
         if expected is not None and not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
             refused = web.json_response(

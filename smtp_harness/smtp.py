@@ -15,7 +15,7 @@ from typing import Any
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_RCPT, HarnessConfig
-from smtp_harness.faults import Fault
+from smtp_harness.faults import FaultController
 from smtp_harness.maildir import Maildir
 from smtp_harness.store import Message, MessageStore, StoreFull, footprint
 
@@ -84,7 +84,7 @@ class CaptureHandler:
     def __init__(
         self,
         store: MessageStore,
-        faults: list[Fault],
+        faults: FaultController,
         implicit_tls: bool,
         maildir: Maildir | None,
         offer_auth: bool = True,
@@ -126,7 +126,7 @@ class CaptureHandler:
 
     async def _fault(self, server: SMTP, stage: str, recipients: list[str], transaction: int) -> str | None:
         """The reply to send instead of the normal one, or None to carry on."""
-        for fault in list(self.faults):
+        for fault in self.faults:
             if not fault.matches(stage, transaction, recipients):
                 continue
             if fault.action == "delay":

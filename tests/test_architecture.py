@@ -71,3 +71,15 @@ def test_harness_never_imports_notifycfg():
             else:
                 continue
             assert not any(n.split(".")[0] == "notifycfg" for n in names), path
+
+
+@pytest.mark.parametrize("package", ["notifycfg", "smtp_harness"])
+def test_no_import_circle_inside_a_package_even_for_the_type_checker(package):
+    grimp = pytest.importorskip("grimp")  # installed with import-linter (tox's py environment)
+    graph = grimp.build_graph(package, exclude_type_checking_imports=False)
+    circles = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported != module and graph.chain_exists(imported, module):
+                circles.append(f"{module} -> {imported} -> ... -> {module}: {graph.find_shortest_chain(imported, module)}")
+    assert not circles, "\n".join(circles)

@@ -350,7 +350,7 @@ def _platform_state(draw: st.DrawFn) -> dict[str, dict[str, str]]:
     return {"host": host, "acme": draw(org), "globex": draw(org)}
 
 
-@settings(max_examples=200)
+@settings(max_examples=max(200, settings.default.max_examples))  # the long profile (tox -e fuzz) runs more
 @given(current=_platform_state())
 def test_every_platform_state_that_imports_plans_in_sync(current):
     """What import writes, plan compares equal: for any state import accepts, no change, no drift."""

@@ -66,11 +66,14 @@ def desired(effective: Mapping[str, Any]) -> Desired:
     )
 
 
+def equal(key: str, one: str, other: str) -> bool:
+    """Whether two values of `key` say the same: `True` is `true`."""
+    return one.lower() == other.lower() if key in BOOLEANS else one == other
+
+
 def same(key: str, current: str | None, wanted: str) -> bool:
-    """Whether the platform's value already says what the repository wants: `True` is `true`."""
-    if current is None:
-        return False
-    return current.lower() == wanted if key in BOOLEANS else current == wanted
+    """Whether the platform's value (None: not set) already says what the repository wants."""
+    return current is not None and equal(key, current, wanted)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,20 @@ from notifycfg.config.validate import ValidationResult, validate
 from notifycfg.files import ReplaceRefused, write_all
 from notifycfg.platform.bridge import Options, Resolver, _client, env_partitions, platform_config
 from notifycfg.platform.config import FILE, PlatformConfig
-from notifycfg.platform.mapping import DEFAULT_CREDENTIALS, DOMAIN, FROM, FROM_NAME, HOST, KEYS, PASSWORD, PORT, SERVER_KEYS, SSL, USER
+from notifycfg.platform.mapping import (
+    DEFAULT_CREDENTIALS,
+    DOMAIN,
+    FROM,
+    FROM_NAME,
+    HOST,
+    KEYS,
+    PASSWORD,
+    PORT,
+    SERVER_KEYS,
+    SSL,
+    USER,
+    equal,
+)
 from notifycfg.platform.plan import gather_bounded
 
 
@@ -174,7 +187,7 @@ def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> b
         return b"# Imported by notifycfg import: the platform's default mail settings (the host's).\n"
     email: dict[str, Any] = {}
     _exact(values, org)
-    if any(values[k] != host[k] for k in SERVER_KEYS):
+    if any(not equal(k, values[k], host[k]) for k in SERVER_KEYS):
         smtp = _server(values, org)
         if "username" not in smtp:
             smtp["anonymous"] = True
