@@ -27,7 +27,13 @@ def message():
 
 
 def transport(port: int = 587, secure: bool = True, username: str | None = "svc", domain: str | None = None):
-    return mailer.Transport("mail.example.com", port, secure, username, {"env": "NC_TEST_PW"} if username else None, domain)
+    return _connection("mail.example.com", port, secure, username, {"env": "NC_TEST_PW"} if username else None, domain)
+
+
+def _connection(host: str, port: int, secure: bool, username: str | None, password: dict[str, str] | None, domain: str | None):
+    from notifycfg.compile.endpoint import Connection, Endpoint, tls_mode
+
+    return Connection(Endpoint(host, port, tls_mode(port, secure)), username, domain, password)
 
 
 @pytest.fixture(autouse=True)
@@ -91,10 +97,10 @@ def test_missing_secret_names_the_reference(monkeypatch):
 
 def test_secret_from_file(tmp_path):
     (tmp_path / "pw").write_text("from-file\n")
-    t = mailer.Transport("h", 465, True, "svc", {"file": str(tmp_path / "pw")}, None)
+    t = _connection("h", 465, True, "svc", {"file": str(tmp_path / "pw")}, None)
     with Harness(tls="implicit", users={"svc": "from-file"}) as h:
         send(h, t)
-    missing = mailer.Transport("h", 465, True, "svc", {"file": str(tmp_path / "nope")}, None)
+    missing = _connection("h", 465, True, "svc", {"file": str(tmp_path / "nope")}, None)
     with Harness(tls="implicit", users={"svc": "x"}) as h, pytest.raises(mailer.SendError, match="does not exist"):
         send(h, missing)
 

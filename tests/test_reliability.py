@@ -97,7 +97,7 @@ def test_a_secret_file_that_never_ends_or_blocks_is_refused_by_name(tmp_path, ma
 
 
 def test_a_secret_file_over_64_kib_is_refused(tmp_path):
-    from notifycfg.notify.secrets import SecretError, resolve
+    from notifycfg.secrets import SecretError, resolve
 
     big = tmp_path / "big"
     big.write_bytes(b"x" * (64 * 1024 + 1))

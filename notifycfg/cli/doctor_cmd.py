@@ -48,8 +48,8 @@ def doctor(
     """
     from notifycfg.doctor.probe import Options
     from notifycfg.doctor.run import run
-    from notifycfg.notify.secrets import resolve
     from notifycfg.report import jsonout, junit, text
+    from notifycfg.secrets import resolve
 
     env = environment(env_dir, "probe")
     with usage_errors():

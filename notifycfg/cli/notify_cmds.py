@@ -97,6 +97,7 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
     Secrets are resolved now, from the environment or files; a missing one is
     an error naming the reference. Exit 0 sent, 1 refused or failed, 2 usage.
     """
+    from notifycfg.compile.endpoint import connection
     from notifycfg.config import events
     from notifycfg.config.formats import email_problem
     from notifycfg.notify import mailer, messages
@@ -109,14 +110,14 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
     with usage_errors():
         env.require([org])
     data = env.effective(org).data
-    transport = mailer.Transport.from_effective(data)
+    transport = connection(data)
     message = messages.build(events.test_email(org), data["email"]["from"], [to])
-    host, port = target or (transport.host, transport.port)
+    host, port = target or (transport.endpoint.host, transport.endpoint.port)
     try:
         sent = mailer.send(message, [to], transport, server=target, cafile=cafile, timeout=timeout)
     except mailer.SendError as exc:
         click.echo(f"notifycfg: send failed ({exc.kind}): {exc.message}", err=True)
         finish(False)
-    how = ("implicit TLS" if transport.implicit_tls else "STARTTLS") if sent.tls else "no TLS"
+    how = transport.endpoint.mode if sent.tls else "no TLS"
     who = f"as {sent.authenticated_as}" if sent.authenticated_as else "anonymously"
     click.echo(f"sent to {to} via {host}:{port} ({how}, {who})")

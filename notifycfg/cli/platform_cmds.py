@@ -82,10 +82,10 @@ def plan(
     No SMTP password is resolved. Exit 0 in sync, 1 changes pending, 2 usage,
     configuration, connection, authentication or permission problem.
     """
-    from notifycfg.notify.secrets import resolve
     from notifycfg.platform import bridge
     from notifycfg.platform.client import PlatformError
     from notifycfg.report import jsonout, text
+    from notifycfg.secrets import resolve
 
     env = _valid(env_dir, orgs, "plan")
     try:
@@ -116,10 +116,10 @@ def apply(
     others stay applied; run it again to finish), 2 usage, configuration, or a
     refused token or unreachable platform before any write.
     """
-    from notifycfg.notify.secrets import resolve
     from notifycfg.platform import bridge
     from notifycfg.platform.client import PlatformError
     from notifycfg.report import jsonout, text
+    from notifycfg.secrets import resolve
 
     env = _valid(env_dir, orgs, "apply", strict=True)
     try:
@@ -147,9 +147,9 @@ def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: in
     gets an empty file. The result validates before anything is written; existing
     files are never overwritten.
     """
-    from notifycfg.notify.secrets import resolve
     from notifycfg.platform.client import PlatformError
     from notifycfg.platform.transfer import ImportRefused, Inexact, import_platform
+    from notifycfg.secrets import resolve
 
     try:
         written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifycfg.config import schema
 from notifycfg.config.problems import Severity
 from notifycfg.datapath import DataPath, has_path
 
@@ -154,7 +155,7 @@ def _domain_without_username(ctx: Context) -> Iterator[Finding]:
 @check("R007")
 def _secure_on_25(ctx: Context) -> Iterator[Finding]:
     smtp = _smtp(ctx)
-    if smtp and smtp.get("port") == 25 and smtp.get("secure", True):
+    if smtp and smtp.get("port") == 25 and smtp.get("secure", schema.default_at(SMTP + ("secure",))):
         yield Finding(
             SMTP + ("port",), "port 25 with a secure connection: relays on 25 rarely offer STARTTLS; use 587 (STARTTLS) or 465 (TLS)"
         )

@@ -105,6 +105,14 @@ def defaults(kind: str = "org") -> dict[str, Any]:
     return _walk_defaults(schemas()[name], name) or {}
 
 
+def default_at(path: DataPath, kind: str = "org") -> object:
+    """The schema's default at `path` (None where it sets none): code never repeats a default."""
+    node: object = defaults(kind)
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
 def fast_is_valid(kind: str, data: Any) -> bool:
     try:
         return bool(_fast(kind).is_valid(data))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from notifycfg.compile.endpoint import Endpoint
+
 Status = Literal["ok", "warning", "error", "skipped"]
 ORDER: dict[str, int] = {"ok": 0, "skipped": 1, "warning": 2, "error": 3}
 
@@ -15,25 +17,6 @@ class Check:
     status: Status
     message: str
     login: str | None = None  # auth checks: whose login this was
-
-
-@dataclass(frozen=True, order=True)
-class Endpoint:
-    host: str
-    port: int
-    secure: bool
-
-    @property
-    def implicit_tls(self) -> bool:
-        return self.secure and self.port == 465
-
-    @property
-    def mode(self) -> str:
-        return "implicit TLS" if self.implicit_tls else "STARTTLS" if self.secure else "plain"
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port} ({self.mode})"
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from notifycfg.doctor.model import Check, Endpoint, Login, Status
 from notifycfg.doctor.wire import MAX_LINE, WireError, command, read_reply, shown
+from notifycfg.secrets import Resolver, SecretError
 from notifycfg.tls import client_context
 
 SUBMISSION_PORTS = (25, 465, 587, 2525)
@@ -30,7 +30,7 @@ class Options:
     login: bool = False
     cert_warn_days: int = 30
     alternatives: tuple[int, ...] = SUBMISSION_PORTS
-    resolve: Callable[[Mapping[str, str]], str] | None = None  # the secret resolver, only with login
+    resolve: Resolver | None = None  # only with login
     concurrency: int = 32  # endpoints probed at once
 
 
@@ -315,8 +315,6 @@ async def _auth(s: Session, login: Login) -> None:
 
 
 async def _login(s: Session, login: Login, mechanism: str) -> tuple[Status, str]:
-    from notifycfg.notify.secrets import SecretError
-
     assert s.options.resolve is not None and s.reader is not None and s.writer is not None
     try:
         password = s.options.resolve(dict(login.password))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from notifycfg.compile.endpoint import connection
 from notifycfg.compile.environment import Environment
 from notifycfg.doctor.model import Check, DoctorResult, Endpoint, Login, Probed
 from notifycfg.doctor.probe import STEPS, Options, probe
-from notifycfg.notify.mailer import Transport
 
 # Steps per endpoint, and one more session per further login: what bounds the whole run.
 _STEPS_PER_SESSION = 8
@@ -18,14 +18,14 @@ def endpoints(env: Environment, orgs: list[str] | None) -> tuple[list[Probed], d
     by_endpoint: dict[Endpoint, Probed] = {}
     org_endpoint: dict[str, Endpoint] = {}
     for org, effective in env.all_effective(orgs).items():
-        transport = Transport.from_effective(effective.data)
-        endpoint = Endpoint(transport.host, transport.port, transport.secure)
-        login = Login(transport.login, tuple(sorted(transport.password.items()))) if transport.login and transport.password else None
+        settings = connection(effective.data)
+        endpoint = settings.endpoint
+        login = Login(settings.login, tuple(sorted(settings.password.items()))) if settings.login and settings.password else None
         probed = by_endpoint.setdefault(endpoint, Probed(endpoint, [], {}))
         probed.orgs.append(org)
         probed.logins[org] = login
         org_endpoint[org] = endpoint
-    return sorted(by_endpoint.values(), key=lambda p: p.endpoint), org_endpoint
+    return sorted(by_endpoint.values(), key=lambda p: p.endpoint.sort_key()), org_endpoint
 
 
 def _logins(probed: Probed) -> list[Login | None]:

@@ -19,6 +19,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
+from notifycfg.compile.endpoint import Connection, TlsMode, connection
 from notifycfg.compile.environment import Environment
 from notifycfg.config import events
 from notifycfg.config.loader import Document
@@ -103,9 +104,13 @@ class _Profile:
         }
 
 
-def _profile(flow: Flow, transport: mailer.Transport) -> _Profile:
-    mirrored = "implicit" if transport.implicit_tls else "starttls" if transport.secure else "off"
-    return _Profile(flow.server.get("tls", mirrored), transport.login is not None, tuple(flow.server.get("faults", [])))
+# The harness's TLS mode that mirrors each endpoint's.
+_HARNESS_TLS: dict[TlsMode, str] = {"implicit": "implicit", "starttls": "starttls", "plain": "off"}
+
+
+def _profile(flow: Flow, settings: Connection) -> _Profile:
+    mirrored = _HARNESS_TLS[settings.endpoint.tls]
+    return _Profile(flow.server.get("tls", mirrored), settings.login is not None, tuple(flow.server.get("faults", [])))
 
 
 def run(env: Environment, flows: list[Flow], workers: int = 8) -> list[FlowResult]:
@@ -113,7 +118,7 @@ def run(env: Environment, flows: list[Flow], workers: int = 8) -> list[FlowResul
     from smtp_harness import HarnessPool
 
     effective = env.all_effective(sorted({f.org for f in flows}))
-    transports = {org: mailer.Transport.from_effective(e.data) for org, e in effective.items()}
+    transports = {org: connection(e.data) for org, e in effective.items()}
     passwords = {t.login: token_source.token_urlsafe(18) for t in transports.values() if t.login}
     profiles = {f.name: _profile(f, transports[f.org]) for f in flows}
     with HarnessPool() as pool:
@@ -126,7 +131,7 @@ def run(env: Environment, flows: list[Flow], workers: int = 8) -> list[FlowResul
             return [job.result() for job in jobs]
 
 
-def _run_one(flow: Flow, data: dict[str, Any], transport: mailer.Transport, harness: Any, passwords: dict[str, str]) -> FlowResult:
+def _run_one(flow: Flow, data: dict[str, Any], transport: Connection, harness: Any, passwords: dict[str, str]) -> FlowResult:
     started = time.perf_counter()
     result = FlowResult(flow)
     event = events.EVENTS[flow.event]

@@ -13,49 +13,23 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Literal, get_args
 
-from notifycfg.notify import secrets
+from notifycfg import secrets
+from notifycfg.compile.endpoint import Connection
 from notifycfg.tls import client_context
 
-IMPLICIT_TLS_PORT = 465
-FAILURE_CLASSES = ("config", "secret", "connection", "tls", "certificate", "auth", "recipient", "temporary", "permanent")
+FailureClass = Literal["config", "secret", "connection", "tls", "certificate", "auth", "recipient", "temporary", "permanent"]
+FAILURE_CLASSES: tuple[FailureClass, ...] = get_args(FailureClass)
 
 
 class SendError(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        assert kind in FAILURE_CLASSES, kind
+    def __init__(self, kind: FailureClass, message: str) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind: FailureClass = kind
         self.message = message
-
-
-@dataclass(frozen=True)
-class Transport:
-    host: str
-    port: int
-    secure: bool
-    username: str | None
-    password: Mapping[str, str] | None  # a reference, resolved at send time
-    domain: str | None
-
-    @classmethod
-    def from_effective(cls, data: Mapping[str, Any]) -> Transport:
-        smtp = data["email"]["smtp"]
-        return cls(smtp["host"], smtp["port"], smtp.get("secure", True), smtp.get("username"), smtp.get("password"), smtp.get("domain"))
-
-    @property
-    def implicit_tls(self) -> bool:
-        return self.secure and self.port == IMPLICIT_TLS_PORT
-
-    @property
-    def login(self) -> str | None:
-        if self.username is None:
-            return None
-        return f"{self.domain}\\{self.username}" if self.domain else self.username
 
 
 @dataclass(frozen=True)
@@ -68,23 +42,23 @@ class Sent:
 def send(
     message: EmailMessage,
     recipients: list[str],
-    transport: Transport,
+    connection: Connection,
     *,
     server: tuple[str, int] | None = None,
     cafile: str | None = None,
     timeout: float = 30.0,
-    resolve: Callable[[Mapping[str, str]], str] = secrets.resolve,
+    resolve: secrets.Resolver = secrets.resolve,
 ) -> Sent:
     """Send `message` to `recipients`; `server` only changes where to connect."""
-    host, port = server or (transport.host, transport.port)
-    password = _password(transport, resolve)
+    host, port = server or (connection.endpoint.host, connection.endpoint.port)
+    password = _password(connection, resolve)
     try:
-        with _connect(transport, host, port, cafile, timeout) as session:
-            tls = transport.secure
-            if transport.login is not None:
-                _authenticate(session, transport.login, password or "")
+        with _connect(connection, host, port, cafile, timeout) as session:
+            tls = connection.endpoint.secure
+            if connection.login is not None:
+                _authenticate(session, connection.login, password or "")
             refused = session.send_message(message, to_addrs=recipients)
-            return Sent(tls, transport.login, {k: (v[0], _text(v[1])) for k, v in refused.items()})
+            return Sent(tls, connection.login, {k: (v[0], _text(v[1])) for k, v in refused.items()})
     except SendError:
         raise
     except smtplib.SMTPRecipientsRefused as exc:
@@ -114,24 +88,24 @@ def send(
         raise SendError("connection", f"cannot reach {host}:{port}: {exc.strerror or type(exc).__name__}") from None
 
 
-def _password(transport: Transport, resolve: Callable[[Mapping[str, str]], str]) -> str | None:
-    if transport.login is None:
+def _password(connection: Connection, resolve: secrets.Resolver) -> str | None:
+    if connection.login is None:
         return None
-    if transport.password is None:
+    if connection.password is None:
         raise SendError("config", "a username is set but no password reference")
     try:
-        return resolve(transport.password)
+        return resolve(connection.password)
     except secrets.SecretError as exc:
         raise SendError("secret", str(exc)) from None
 
 
-def _connect(transport: Transport, host: str, port: int, cafile: str | None, timeout: float) -> smtplib.SMTP:
-    if transport.implicit_tls:
+def _connect(connection: Connection, host: str, port: int, cafile: str | None, timeout: float) -> smtplib.SMTP:
+    if connection.endpoint.implicit_tls:
         return smtplib.SMTP_SSL(host, port, timeout=timeout, context=client_context(cafile))
     session = smtplib.SMTP(host, port, timeout=timeout)
     try:
         session.ehlo()
-        if transport.secure:
+        if connection.endpoint.secure:
             if not session.has_extn("starttls"):
                 raise SendError("tls", f"{host}:{port} does not offer STARTTLS; refusing to send without TLS (secure: true)")
             session.starttls(context=client_context(cafile))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -12,8 +11,7 @@ from notifycfg.platform.client import PlatformError, Retry, SettingsClient
 from notifycfg.platform.config import PlatformConfig
 from notifycfg.platform.mapping import KEYS, PASSWORD, Partition, partitions, same
 from notifycfg.platform.plan import PartitionPlan, gather_bounded, make_plan
-
-Resolver = Callable[[Mapping[str, str]], str]
+from notifycfg.secrets import Resolver, SecretError
 
 
 class NoPlatform(Exception):
@@ -103,8 +101,6 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
         return Outcome(plan, "unchanged")
     body = plan.body()
     if PASSWORD in body:
-        from notifycfg.notify.secrets import SecretError
-
         assert plan.partition.target is not None and plan.partition.target.password is not None
         try:
             body[PASSWORD] = resolve(plan.partition.target.password)

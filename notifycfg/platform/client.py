@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from notifycfg.platform.config import PlatformConfig
+from notifycfg.secrets import SecretError
 from notifycfg.tls import client_context
 
 RETRIED = {502, 503, 504}
@@ -95,8 +96,6 @@ class SettingsClient:
             return self._token
 
     async def _fetch_token(self) -> str:
-        from notifycfg.notify.secrets import SecretError
-
         try:
             secret = self._secret()
         except SecretError as exc:

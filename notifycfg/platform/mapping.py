@@ -55,7 +55,7 @@ def desired(effective: Mapping[str, Any]) -> Desired:
         {
             HOST: str(smtp["host"]),
             PORT: str(int(smtp["port"])),
-            SSL: "true" if smtp.get("secure", True) else "false",
+            SSL: "true" if smtp["secure"] else "false",  # effective settings carry the schema's default
             DOMAIN: str(smtp.get("domain", "")) if username else "",
             USER: str(username or ""),
             DEFAULT_CREDENTIALS: "false",

@@ -17,7 +17,7 @@ from notifycfg.compile.canonical import CanonicalEncoder
 from notifycfg.compile.environment import Environment
 from notifycfg.config.validate import ValidationResult, validate
 from notifycfg.files import ReplaceRefused, write_all
-from notifycfg.platform.bridge import Options, Resolver, _client, env_partitions, platform_config
+from notifycfg.platform.bridge import Options, _client, env_partitions, platform_config
 from notifycfg.platform.config import FILE, PlatformConfig
 from notifycfg.platform.mapping import (
     DEFAULT_CREDENTIALS,
@@ -34,6 +34,7 @@ from notifycfg.platform.mapping import (
     equal,
 )
 from notifycfg.platform.plan import gather_bounded
+from notifycfg.secrets import Resolver
 
 
 def export_bodies(env: Environment, orgs: list[str] | None) -> tuple[dict[str, bytes], list[str]]:

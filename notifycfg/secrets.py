@@ -1,4 +1,8 @@
-"""Secret references resolved at send time, and only there.
+"""Secret references, and the one place their values are read.
+
+The bottom layer: the mailer, doctor --login and the platform bridge all take a
+`Resolver` (this module's `resolve`, or a stand-in in tests) and call it only
+at the moment a value is needed.
 
 `{env: NAME}` reads the environment; `{file: PATH}` reads a file (relative
 paths from the working directory), without its trailing newline: a regular
@@ -11,17 +15,27 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from notifycfg.files import ReadRefused, read_bounded
 
 MAX_SECRET_BYTES = 64 * 1024
 
 
+SecretRef = Mapping[str, str]  # {"env": NAME} or {"file": PATH}, as the configs write it
+
+
 class SecretError(Exception):
-    """A reference that cannot be resolved."""
+    """A reference that cannot be resolved; the message names the reference, never a value."""
 
 
-def resolve(ref: Mapping[str, str]) -> str:
+class Resolver(Protocol):
+    """Turns a reference into its value, or raises SecretError."""
+
+    def __call__(self, ref: SecretRef, /) -> str: ...
+
+
+def resolve(ref: SecretRef) -> str:
     if "env" in ref:
         value = os.environ.get(ref["env"])
         if value is None:
