@@ -127,3 +127,16 @@ def test_unreadable_file_is_reported_not_crashed(env):
     (root / "orgs" / "gone.yaml").symlink_to(root / "nowhere.yaml")
     result = validate([str(root)])
     assert [(p.rule, p.line, p.column) for p in result.problems] == [("L010", 1, 1)]
+
+
+def test_validate_lays_in_memory_documents_over_the_disk(env):
+    """What promote and import would write is checked under its real name, the disk untouched."""
+    root = env({"orgs/acme.yaml": "", "orgs/gone.yaml": "email: {from: {address: nope}}\n"})
+    before = sorted(p.name for p in (root / "orgs").iterdir())
+    result = validate(
+        [str(root)],
+        {root / "orgs" / "newco.yaml": b"email:\n  from:\n    address: not-an-address\n", root / "orgs" / "gone.yaml": None},
+    )
+    assert result.paths == (f"{root}/host.yaml", f"{root}/orgs/acme.yaml", f"{root}/orgs/newco.yaml")
+    assert [(p.file, p.rule) for p in result.problems] == [(f"{root}/orgs/newco.yaml", "R001")]  # the address
+    assert sorted(p.name for p in (root / "orgs").iterdir()) == before

@@ -360,12 +360,13 @@ def test_every_platform_state_that_imports_plans_in_sync(current):
     from notifycfg.platform.bridge import env_partitions
     from notifycfg.platform.config import PlatformConfig
     from notifycfg.platform.plan import compare
-    from notifycfg.platform.transfer import ImportRefused, repository_files
+    from notifycfg.config.problems import Refused
+    from notifycfg.platform.transfer import repository_files
 
     config = PlatformConfig.from_data(yaml.safe_load(_PLATFORM_YAML))
     try:
         files = repository_files(config, current)
-    except ImportRefused:
+    except Refused:
         event("refused by import")
         return
     with tempfile.TemporaryDirectory() as scratch:

@@ -37,6 +37,20 @@ def usage_errors() -> Iterator[None]:
         raise UsageFailure(str(exc)) from None
 
 
+@contextlib.contextmanager
+def refusals(what: str) -> Iterator[None]:
+    """A Refused operation: `notifycfg: WHAT refused: ...` and its details on stderr, exit 1 (2 for usage)."""
+    from notifycfg.config.problems import Refused
+
+    try:
+        yield
+    except Refused as exc:
+        click.echo(f"notifycfg: {what} refused: {exc.message}", err=True)
+        for detail in exc.details:
+            click.echo(f"  {detail}", err=True)
+        sys.exit(EXIT_USAGE if exc.usage else EXIT_PROBLEMS)
+
+
 def environment(path: str, what: str, strict: bool = False) -> Environment:
     """A valid environment (with `strict`, warnings count too), or the problems printed to stderr
     and exit (1 for compile, 2 otherwise)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from notifycfg.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageFailure, environment, usage_errors
+from notifycfg.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageFailure, environment, refusals, usage_errors
 
 _ORG = click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization's partition (not the host's); repeatable.")
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -148,17 +148,12 @@ def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: in
     files are never overwritten.
     """
     from notifycfg.platform.client import PlatformError
-    from notifycfg.platform.transfer import ImportRefused, Inexact, import_platform
+    from notifycfg.platform.transfer import import_platform
     from notifycfg.secrets import resolve
 
     try:
-        written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency))
-    except ImportRefused as exc:
-        suffix = "; nothing written" if isinstance(exc, Inexact) else ""
-        click.echo(f"notifycfg: import refused: {exc}{suffix}", err=True)
-        for detail in exc.details:
-            click.echo(f"  {detail}", err=True)
-        raise SystemExit(EXIT_PROBLEMS if isinstance(exc, Inexact) else EXIT_USAGE) from None
+        with refusals("import"):
+            written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency))
     except PlatformError as exc:
         raise UsageFailure(f"platform: {exc}; nothing written") from None
     click.echo(f"wrote {len(written)} file(s) in {env_dir}: {', '.join(written)}")

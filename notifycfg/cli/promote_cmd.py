@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from notifycfg.cli.common import finish, usage_errors
+from notifycfg.cli.common import refusals, usage_errors
 
 
 @click.command()
@@ -26,14 +26,8 @@ def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], al
     from notifycfg.promote import promotion
     from notifycfg.report import text
 
-    try:
-        with usage_errors():
-            outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
-    except promotion.PromotionRefused as exc:
-        click.echo(f"notifycfg: promotion refused: {exc}", err=True)
-        for detail in exc.details:
-            click.echo(f"  {detail}", err=True)
-        finish(False)
+    with usage_errors(), refusals("promotion"):
+        outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
     click.echo(text.plan(outcome.plan), nl=False)
     if dry_run:
         click.echo("dry run: nothing written")

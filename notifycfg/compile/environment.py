@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,12 +71,15 @@ def relative_name(doc: Document, root: Path) -> str:
     return Path(os.path.relpath(doc.file, root)).as_posix()
 
 
-def load_environment(path: str, strict: bool = False) -> tuple[Environment | None, ValidationResult]:
-    """Validate `path` as one environment; the Environment only when it has no errors."""
+def load_environment(
+    path: str, strict: bool = False, documents: Mapping[Path, bytes | None] | None = None
+) -> tuple[Environment | None, ValidationResult]:
+    """Validate `path` as one environment (with `documents` laid over the disk, as `validate`
+    takes them); the Environment only when it has no errors."""
     root = Path(path)
     if not root.is_dir():
         raise NotAnEnvironment(f"not an environment directory: {path}")
-    result = validate([path])
+    result = validate([path], documents)
     if not result.ok(strict):
         return None, result
     host = None

@@ -2,15 +2,20 @@
 
 An environment directory holds `host.yaml`, `orgs/<org-id>.yaml` and
 `flows/<name>.yaml`. A file given on its own (as pre-commit passes them) is
-classified by its name and its parent directory.
+classified by its name and its parent directory. A `Tree` is the disk with
+in-memory documents laid over it: promote and import validate what they would
+write, under the real file names, before writing anything.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from notifycfg.files import read_bounded
 
 ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 FLOW_NAME = ORG_ID
@@ -62,28 +67,57 @@ def classify(path: Path, parent: str | None = None, environment: Path | None = N
     return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, platform.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
 
 
-def _present(path: Path) -> bool:
-    """There, as anything but a directory: a FIFO, a device or a dangling link is refused when read, by name."""
-    return path.is_symlink() or (path.exists() and not path.is_dir())
+@dataclass(frozen=True)
+class Tree:
+    """The files validation sees: the disk, with `overlay` (path -> bytes, or None for a file
+    that is gone) laid over it. Paths are compared as given: join them from the same root."""
+
+    overlay: Mapping[Path, bytes | None] = field(default_factory=dict)
+
+    def present(self, path: Path) -> bool:
+        """There, as anything but a directory: a FIFO, a device or a dangling link is refused when read, by name."""
+        if path in self.overlay:
+            return self.overlay[path] is not None
+        return path.is_symlink() or (path.exists() and not path.is_dir())
+
+    def is_dir(self, path: Path) -> bool:
+        return path.is_dir() or any(p.parent == path and data is not None for p, data in self.overlay.items())
+
+    def entries(self, folder: Path) -> list[tuple[str, bool]]:
+        """(name, is a directory) of what `folder` holds, sorted, hidden names left out (.gitkeep)."""
+        found: dict[str, bool] = {}
+        if folder.is_dir():
+            with os.scandir(folder) as listing:
+                found = {e.name: e.is_dir() for e in listing if not e.name.startswith(".")}
+        for path, data in self.overlay.items():
+            if path.parent == folder:
+                if data is None:
+                    found.pop(path.name, None)
+                else:
+                    found[path.name] = False
+        return sorted(found.items())
+
+    def read(self, path: Path, limit: int) -> bytes:
+        data = self.overlay.get(path)
+        return data if data is not None else read_bounded(path, limit)
 
 
-def _environment(root: Path) -> list[Target | Refusal]:
+DISK = Tree()
+
+
+def _environment(root: Path, tree: Tree) -> list[Target | Refusal]:
     found: list[Target | Refusal] = []
     host = root / "host.yaml"
-    if _present(host):
+    if tree.present(host):
         found.append(Target(host, _display(host), "host", root))
     else:
         found.append(Refusal(_display(host), "L012", f"environment `{_display(root)}` has no host.yaml"))
     platform = root / "platform.yaml"
-    if _present(platform):
+    if tree.present(platform):
         found.append(Target(platform, _display(platform), "platform", root))
     for sub in sorted(KIND_DIRS):
         folder = root / sub
-        if not folder.is_dir():
-            continue
-        with os.scandir(folder) as listing:
-            entries = sorted((e.name, e.is_dir()) for e in listing if not e.name.startswith("."))  # .gitkeep
-        for name, is_dir in entries:
+        for name, is_dir in tree.entries(folder):
             entry = folder / name
             if is_dir:
                 found.append(Refusal(_display(entry), "L013", f"unexpected directory in {sub}/ (its files would be ignored)"))
@@ -92,7 +126,7 @@ def _environment(root: Path) -> list[Target | Refusal]:
     return found
 
 
-def discover(paths: list[str]) -> list[Target | Refusal]:
+def discover(paths: list[str], tree: Tree = DISK) -> list[Target | Refusal]:
     """Expand directories into their files; keep order, drop repeats.
 
     Raises FileNotFoundError for a path that does not exist (a usage error).
@@ -101,8 +135,8 @@ def discover(paths: list[str]) -> list[Target | Refusal]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            items = _environment(path)
-        elif path.exists():
+            items = _environment(path, tree)
+        elif tree.present(path) or path.exists():
             items = [classify(path)]
         else:
             raise FileNotFoundError(raw)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from notifycfg.config import rules, schema
-from notifycfg.config.discover import Refusal, Target, discover
+from notifycfg.config.discover import DISK, Refusal, Target, Tree, discover
 from notifycfg.config.loader import MAX_FILE_BYTES, Document, LoadError, load_document
-from notifycfg.config.problems import Problem
-from notifycfg.datapath import dotted
-from notifycfg.files import ReadRefused, read_bounded
+from notifycfg.config.problems import Problem, failing
+from notifycfg.datapath import DataPath, dotted
+from notifycfg.files import ReadRefused
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,12 @@ class ValidationResult:
         return len(self.paths)
 
     def ok(self, strict: bool = False) -> bool:
-        failing = {"error", "warning"} if strict else {"error"}
-        return not any(p.severity in failing for p in self.problems)
+        counted = failing(strict)
+        return not any(p.severity in counted for p in self.problems)
+
+    def error_lines(self) -> list[str]:
+        """The errors, one `file:line:column: RULE message` line each: the details of a refusal."""
+        return [p.line_text(severity=False) for p in self.problems if p.severity == "error"]
 
     @property
     def errors(self) -> int:
@@ -39,11 +44,11 @@ class ValidationResult:
 class _Checked:
     """One file's outcome: its document when it loaded, and whether the schema passed."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, tree: Tree) -> None:
         self.problems: list[Problem] = []
         self.document: Document | None = None
         try:
-            self.document = load_document(target.display, target.kind, read_bounded(target.path, MAX_FILE_BYTES))
+            self.document = load_document(target.display, target.kind, tree.read(target.path, MAX_FILE_BYTES))
         except ReadRefused as exc:
             self.problems.append(_refused(target.display, exc))
         except LoadError as exc:
@@ -64,74 +69,80 @@ def _refused(display: str, exc: ReadRefused) -> Problem:
     return Problem(display, 1, 1, "", "L010", "error", f"cannot read: {exc.message}")
 
 
-def validate(paths: list[str]) -> ValidationResult:
-    """Check files and environment directories. FileNotFoundError for a missing path."""
-    items = discover(paths)
+def validate(paths: list[str], documents: Mapping[Path, bytes | None] | None = None) -> ValidationResult:
+    """Check files and environment directories. FileNotFoundError for a missing path.
+
+    `documents` lays in-memory files over the disk (path -> bytes; None: the file is gone),
+    joined from the same root as `paths`: what promote and import would write is checked
+    under its real name before anything is written.
+    """
+    tree = Tree(documents) if documents else DISK
+    items = discover(paths, tree)
     checked: dict[Path, _Checked] = {}
     problems: list[Problem] = []
     for item in items:
         if isinstance(item, Refusal):
             problems.append(Problem(item.display, 1, 1, "", item.rule, "error", item.message))
             continue
-        outcome = checked[item.path] = _Checked(item)
+        outcome = checked[item.path] = _Checked(item, tree)
         problems.extend(outcome.problems)
-    hosts: dict[Path, _Checked | None] = {}
-    org_ids: dict[Path, frozenset[str] | None] = {}  # per run: files may change between runs
+    seen = _Seen(tree, checked)
     for item in items:
         document = checked[item.path].document if isinstance(item, Target) and checked[item.path].valid else None
         if isinstance(item, Target) and document is not None:
-            problems.extend(_rule_problems(document, item, checked, hosts, org_ids))
-    documents = {c.document.file: c.document for c in checked.values() if c.document is not None}
-    return ValidationResult(tuple(item.display for item in items), tuple(sorted(problems)), documents)
+            problems.extend(_rule_problems(document, item, seen))
+    loaded = {c.document.file: c.document for c in checked.values() if c.document is not None}
+    return ValidationResult(tuple(item.display for item in items), tuple(sorted(problems)), loaded)
 
 
-def _host_for(target: Target, checked: dict[Path, _Checked], hosts: dict[Path, _Checked | None]) -> Document | None:
-    root = target.environment
-    if root not in hosts:
-        host_path = root / "host.yaml"
-        outcome = checked.get(host_path)
-        if outcome is None and host_path.is_file():
-            outcome = _Checked(Target(host_path, host_path.as_posix(), "host", root))
-        hosts[root] = outcome
-    outcome = hosts[root]
-    return outcome.document if outcome is not None and outcome.valid else None
+@dataclass
+class _Seen:
+    """What one validation run has read so far, shared by every file's rules: files may change
+    between runs, never within one."""
+
+    tree: Tree
+    checked: dict[Path, _Checked]
+    hosts: dict[Path, _Checked | None] = field(default_factory=dict)
+    org_ids: dict[Path, frozenset[str] | None] = field(default_factory=dict)
+
+    def host_for(self, target: Target) -> Document | None:
+        root = target.environment
+        if root not in self.hosts:
+            host_path = root / "host.yaml"
+            outcome = self.checked.get(host_path)
+            if outcome is None and self.tree.present(host_path):
+                outcome = _Checked(Target(host_path, host_path.as_posix(), "host", root), self.tree)
+            self.hosts[root] = outcome
+        outcome = self.hosts[root]
+        return outcome.document if outcome is not None and outcome.valid else None
+
+    def orgs_of(self, root: Path) -> frozenset[str] | None:
+        if root not in self.org_ids:
+            folder = root / "orgs"
+            found = None
+            if self.tree.is_dir(folder):
+                found = frozenset(name[: -len(".yaml")] for name, _ in self.tree.entries(folder) if name.endswith(".yaml"))
+            self.org_ids[root] = found
+        return self.org_ids[root]
 
 
-def _rule_problems(
-    doc: Document,
-    target: Target,
-    checked: dict[Path, _Checked],
-    hosts: dict[Path, _Checked | None],
-    org_ids: dict[Path, frozenset[str] | None],
-) -> list[Problem]:
+def _rule_problems(doc: Document, target: Target, seen: _Seen) -> list[Problem]:
     from notifycfg.config import layering as compiler  # only files that reach the rules need layering
 
     layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults())]
     if doc.kind == "org":
-        host = _host_for(target, checked, hosts)
+        host = seen.host_for(target)
         if host is not None:
             layers.append(compiler.Layer("host", host.data))
     layers.append(compiler.Layer(doc.file, doc.data))
     known = doc.kind != "org" or len(layers) == 3  # without a valid host, effective values are unknown
 
-    def effective_at(path: tuple) -> object:
+    def effective_at(path: DataPath) -> object:
         return compiler.merge_at(layers, schema.replaced_paths(), path) if known else None
 
-    def known_orgs() -> frozenset[str] | None:
-        if target.environment not in org_ids:
-            org_ids[target.environment] = _org_ids(target.environment)
-        return org_ids[target.environment]
-
-    ctx = rules.Context(doc.kind, doc.data, effective_at, known_orgs)
+    ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: seen.orgs_of(target.environment))
     out = []
     for rule, finding in rules.run_checks(ctx):
         line, column = doc.locate(finding.path, at_key=finding.at_key)
         out.append(Problem(doc.file, line, column, dotted(finding.path), rule.id, rule.severity, finding.message))
     return out
-
-
-def _org_ids(root: Path) -> frozenset[str] | None:
-    folder = root / "orgs"
-    if not folder.is_dir():
-        return None
-    return frozenset(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from notifycfg.compile.endpoint import Endpoint
+from notifycfg.config.problems import failing
 
 Status = Literal["ok", "warning", "error", "skipped"]
 ORDER: dict[str, int] = {"ok": 0, "skipped": 1, "warning": 2, "error": 3}
@@ -54,5 +55,5 @@ class DoctorResult:
         return {org: self.verdict(by_endpoint[ep].checks_for(org)) for org, ep in sorted(self.org_endpoint.items())}
 
     def ok(self, strict: bool = False) -> bool:
-        failing = {"error", "warning"} if strict else {"error"}
-        return not any(c.status in failing for p in self.probed for c in p.checks)
+        counted = failing(strict)
+        return not any(c.status in counted for p in self.probed for c in p.checks)

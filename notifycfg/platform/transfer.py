@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -15,7 +13,8 @@ import yaml
 
 from notifycfg.compile.canonical import CanonicalEncoder
 from notifycfg.compile.environment import Environment
-from notifycfg.config.validate import ValidationResult, validate
+from notifycfg.config.problems import Refused
+from notifycfg.config.validate import validate
 from notifycfg.files import ReplaceRefused, write_all
 from notifycfg.platform.bridge import Options, _client, env_partitions, platform_config
 from notifycfg.platform.config import FILE, PlatformConfig
@@ -64,14 +63,6 @@ def write_export(out: Path, files: dict[str, bytes]) -> None:
     write_all(out, files, exact=True)
 
 
-class ImportRefused(Exception):
-    """The directory or the platform's answers cannot make a valid repository."""
-
-    def __init__(self, message: str, details: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []
-
-
 def secret_name(partition: str) -> str:
     """HOST_SMTP_PASSWORD, ACME_CORP_SMTP_PASSWORD: the environment variable a reference names."""
     return f"{partition.upper().replace('-', '_')}_SMTP_PASSWORD"
@@ -82,7 +73,7 @@ def import_platform(root: Path, resolve: Resolver, options: Options) -> list[str
     config = _config_alone(root)
     existing = sorted(p.relative_to(root).as_posix() for p in [root / "host.yaml", *(root / "orgs").glob("*")] if p.exists())
     if existing:
-        raise ImportRefused(f"{root} already holds {', '.join(existing[:3])}: import writes a new repository, never over one")
+        raise Refused(f"{root} already holds {', '.join(existing[:3])}: import writes a new repository, never over one", usage=True)
     contents = repository_files(config, asyncio.run(_read_all(config, resolve, options)))
     _check(root, contents)
     (root / "orgs").mkdir(exist_ok=True)
@@ -92,20 +83,20 @@ def import_platform(root: Path, resolve: Resolver, options: Options) -> list[str
 
 def _config_alone(root: Path) -> PlatformConfig:
     if not (root / FILE).is_file():
-        raise ImportRefused(f"{root}/{FILE} does not exist: it says where the platform is and which partitions to read")
+        raise Refused(f"{root}/{FILE} does not exist: it says where the platform is and which partitions to read", usage=True)
     result = validate([str(root / FILE)])
-    errors = [p for p in result.problems if p.severity == "error"]
-    if errors:
-        raise ImportRefused(f"{root}/{FILE} is not valid", [f"{p.file}:{p.line}:{p.column}: {p.rule} {p.message}" for p in errors])
+    if result.errors:
+        raise Refused(f"{root}/{FILE} is not valid", result.error_lines(), usage=True)
     return PlatformConfig.from_data(next(iter(result.documents.values())).data)
 
 
-class Inexact(ImportRefused):
-    """A value the repository cannot hold exactly: `plan` would disagree with what import wrote."""
+def _inexact(message: str) -> Refused:
+    """A value the repository cannot hold exactly: `plan` would disagree with what import wrote (exit 1)."""
+    return Refused(f"{message}; nothing written")
 
 
 def repository_files(config: PlatformConfig, current: Mapping[str, Mapping[str, str]]) -> dict[str, bytes]:
-    """host.yaml and orgs/<id>.yaml holding exactly what the platform holds, or Inexact naming the key.
+    """host.yaml and orgs/<id>.yaml holding exactly what the platform holds, or Refused naming the key.
 
     `current` maps "host" and each organization to its partition's values. Whatever is
     written here, `plan` compares equal (notifycfg.platform.mapping.same) key by key.
@@ -113,7 +104,7 @@ def repository_files(config: PlatformConfig, current: Mapping[str, Mapping[str, 
     host = current["host"]
     missing = [k for k in (HOST, PORT, FROM) if not host.get(k)]
     if missing:
-        raise ImportRefused(f"the host partition holds no mail settings ({', '.join(missing)} missing): nothing to import")
+        raise Refused(f"the host partition holds no mail settings ({', '.join(missing)} missing): nothing to import", usage=True)
     contents = {"host.yaml": _host_yaml(config, host)}
     for org in sorted(config.orgs):
         contents[f"orgs/{org}.yaml"] = _org_yaml(org, current[org], host)
@@ -135,16 +126,16 @@ def _exact(values: Mapping[str, str], name: str) -> None:
     """Every key plan compares is there, and written so that the repository can say it exactly."""
     for key in KEYS:
         if key != PASSWORD and key not in values:
-            raise Inexact(f"{name}: {key} is not set on the platform; plan would write it, so no repository matches it")
+            raise _inexact(f"{name}: {key} is not set on the platform; plan would write it, so no repository matches it")
     if not _PLAIN_PORT.fullmatch(values[PORT]):
-        raise Inexact(f"{name}: {PORT} is {values[PORT]!r}, not a port number in plain ASCII digits (no sign, separator or leading zero)")
+        raise _inexact(f"{name}: {PORT} is {values[PORT]!r}, not a port number in plain ASCII digits (no sign, separator or leading zero)")
     for key in (SSL, DEFAULT_CREDENTIALS):
         if values[key].lower() not in ("true", "false"):
-            raise Inexact(f"{name}: {key} is {values[key]!r}, neither true nor false (any case, nothing around it)")
+            raise _inexact(f"{name}: {key} is {values[key]!r}, neither true nor false (any case, nothing around it)")
     if values[DEFAULT_CREDENTIALS].lower() != "false":
-        raise Inexact(f"{name}: {DEFAULT_CREDENTIALS} is true: notifycfg never sends as the platform's own service identity")
+        raise _inexact(f"{name}: {DEFAULT_CREDENTIALS} is true: notifycfg never sends as the platform's own service identity")
     if values[DOMAIN] and not values[USER]:
-        raise Inexact(f"{name}: {DOMAIN} is {values[DOMAIN]!r} with an empty {USER}: a domain only qualifies a login")
+        raise _inexact(f"{name}: {DOMAIN} is {values[DOMAIN]!r} with an empty {USER}: a domain only qualifies a login")
 
 
 def _server(values: Mapping[str, str], name: str) -> dict[str, Any]:
@@ -165,7 +156,7 @@ def _sender(values: Mapping[str, str], base: Mapping[str, str] | None, name: str
             continue  # inherited (the host's), or the host without a display name
         if not values[key]:
             assert base is not None  # the host's own empty value is the line above
-            raise Inexact(f"{name}: {key} is empty while the host's is {base[key]!r}: the repository cannot clear it for one organization")
+            raise _inexact(f"{name}: {key} is empty while the host's is {base[key]!r}: the repository cannot clear it for one organization")
         sender[field] = values[key]
     return sender
 
@@ -184,7 +175,7 @@ def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> b
     if not values.get(HOST):
         stray = [k for k in KEYS if k != PASSWORD and values.get(k)]
         if stray:
-            raise Inexact(f"{org}: {stray[0]} is set but {HOST} is not: the platform's defaults hold no values of their own")
+            raise _inexact(f"{org}: {stray[0]} is set but {HOST} is not: the platform's defaults hold no values of their own")
         return b"# Imported by notifycfg import: the platform's default mail settings (the host's).\n"
     email: dict[str, Any] = {}
     _exact(values, org)
@@ -197,7 +188,7 @@ def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> b
     if sender:
         email["from"] = sender
     if not email:
-        raise Inexact(
+        raise _inexact(
             f"{org}: {HOST} and every other key hold the host's values: the repository says that by leaving {org} at the"
             " platform's defaults, which plan would then report as drift (the API cannot reset a partition to defaults)"
         )
@@ -205,16 +196,7 @@ def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> b
 
 
 def _check(root: Path, contents: dict[str, bytes]) -> None:
-    with tempfile.TemporaryDirectory(prefix="notifycfg-import-") as scratch:
-        copy = Path(scratch) / root.name
-        (copy / "orgs").mkdir(parents=True)
-        shutil.copy(root / FILE, copy / FILE)
-        for name, data in contents.items():
-            (copy / name).write_bytes(data)
-        result: ValidationResult = validate([str(copy)])
-    errors = [p for p in result.problems if p.severity == "error"]
-    if errors:
-        raise ImportRefused(
-            "what the platform holds would not be a valid repository; nothing was written",
-            [f"{p.file.replace(str(copy), root.as_posix())}:{p.line}:{p.column}: {p.rule} {p.message}" for p in errors],
-        )
+    """Validate the would-be repository in memory, under its real file names, before writing it."""
+    result = validate([str(root)], {root / name: data for name, data in contents.items()})
+    if result.errors:
+        raise Refused("what the platform holds would not be a valid repository; nothing was written", result.error_lines(), usage=True)

@@ -23,19 +23,12 @@ from typing import Any
 from notifycfg.compile.environment import Environment, UnknownOrganization, load_environment
 from notifycfg.compile.output import inputs_digest
 from notifycfg.config import schema
+from notifycfg.config.problems import Refused
 from notifycfg.datapath import Change, DataPath, changes, dig, dotted, has_path
 from notifycfg.files import write_all
 
 AUDIT_LOG = "promotions.jsonl"
 LOCAL_MARK = "x-notifycfg-local"
-
-
-class PromotionRefused(Exception):
-    """The promotion cannot be done as asked (exit 1)."""
-
-    def __init__(self, message: str, details: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []
 
 
 @dataclass
@@ -115,7 +108,7 @@ def plan(src: Environment, dst: Environment, orgs: list[str] | None, allow_remov
             if found:
                 result.files.append(FilePlan(name, "changed", found))
     if missing:
-        raise PromotionRefused("the target lacks environment-local settings the source relies on", missing)
+        raise Refused("the target lacks environment-local settings the source relies on", missing)
     return result
 
 
@@ -190,10 +183,10 @@ class Outcome:
 def promote(source: str, target: str, orgs: list[str] | None = None, allow_removals: bool = False, dry_run: bool = False) -> Outcome:
     src, src_result = load_environment(source)
     if src is None:
-        raise PromotionRefused(f"the source {source} is not valid", [_line(p) for p in src_result.problems if p.severity == "error"])
+        raise Refused(f"the source {source} is not valid", src_result.error_lines())
     dst, dst_result = load_environment(target)
     if dst is None:
-        raise PromotionRefused(f"the target {target} is not valid", [_line(p) for p in dst_result.problems if p.severity == "error"])
+        raise Refused(f"the target {target} is not valid", dst_result.error_lines())
     unknown = sorted(set(orgs or []) - set(src.orgs) - set(dst.orgs))
     if unknown:
         raise UnknownOrganization(unknown, "either environment")
@@ -216,30 +209,12 @@ def promote(source: str, target: str, orgs: list[str] | None = None, allow_remov
     return Outcome(the_plan, sorted(contents), record)
 
 
-def _line(p: Any) -> str:
-    return f"{p.file}:{p.line}:{p.column}: {p.rule} {p.message}"
-
-
 def _check_result(dst: Environment, contents: dict[str, bytes | None]) -> None:
-    """Validate the would-be target in a scratch copy before touching it."""
-    import shutil
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="notifycfg-promote-") as scratch:
-        copy_root = Path(scratch) / dst.root.name
-        shutil.copytree(dst.root, copy_root, ignore=shutil.ignore_patterns(AUDIT_LOG))
-        for name, data in contents.items():
-            path = copy_root / name
-            if data is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(data)
-        result_env, result = load_environment(str(copy_root))
-        if result_env is None:
-            raise PromotionRefused(
-                "the promoted target would not be valid; nothing was written",
-                [_line(p).replace(str(copy_root), dst.root.as_posix()) for p in result.problems if p.severity == "error"],
-            )
+    """Validate the would-be target in memory, under its real file names, before touching it."""
+    documents = {dst.root / name: data for name, data in contents.items()}
+    result_env, result = load_environment(dst.root.as_posix(), documents=documents)
+    if result_env is None:
+        raise Refused("the promoted target would not be valid; nothing was written", result.error_lines())
 
 
 def actor() -> str:

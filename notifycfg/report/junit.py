@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from notifycfg.config.problems import Problem
+from notifycfg.config.problems import Problem, failing
 from notifycfg.config.validate import ValidationResult
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
@@ -72,7 +72,7 @@ def document(suite: str, cases: Sequence[Case], seconds: float | None = None) ->
 
 def _failure(p: Problem) -> Failure:
     kind = "failure" if p.severity == "error" else "warning"
-    return Failure(p.message, f"{kind}: {p.file}:{p.line}:{p.column}: {p.message}", p.rule)
+    return Failure(p.message, f"{kind}: {p.position}: {p.message}", p.rule)
 
 
 def validation(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
@@ -80,9 +80,9 @@ def validation(result: ValidationResult, strict: bool = False, verbose: bool = F
     by_file: dict[str, list[Problem]] = {path: [] for path in result.paths}
     for p in result.problems:
         by_file.setdefault(p.file, []).append(p)
-    failing = {"error", "warning"} if strict else {"error"}
+    counted = failing(strict)
     cases = [
-        Case("notifycfg.validate", path, [_failure(p) for p in problems if p.severity in failing]) for path, problems in by_file.items()
+        Case("notifycfg.validate", path, [_failure(p) for p in problems if p.severity in counted]) for path, problems in by_file.items()
     ]
     return document("notifycfg validate", cases)
 
@@ -103,12 +103,12 @@ def flows(results: Sequence[FlowResult]) -> str:
 
 def doctor(result: DoctorResult, strict: bool = False) -> str:
     """One test case per check; an error (and with strict, a warning) fails it, `skipped` is a skipped case."""
-    failing = {"error", "warning"} if strict else {"error"}
+    counted = failing(strict)
     cases = []
     for p in result.probed:
         where = f"notifycfg.doctor.{p.endpoint.host}:{p.endpoint.port}"
         for c in p.checks:
             name = f"{c.id} ({c.login})" if c.login else c.id
-            failures = [Failure(c.message, f"{c.status}: {c.message}", c.status)] if c.status in failing else []
+            failures = [Failure(c.message, f"{c.status}: {c.message}", c.status)] if c.status in counted else []
             cases.append(Case(where, name, failures, skipped=c.status == "skipped"))
     return document("notifycfg doctor", cases)

@@ -30,7 +30,7 @@ def summary(result: ValidationResult, strict: bool = False) -> str:
 
 def validation(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
     """`file:line:column: severity RULE message` per problem; silent on success unless verbose."""
-    lines = [f"{p.file}:{p.line}:{p.column}: {p.severity} {p.rule} {p.message}" for p in result.problems]
+    lines = [p.line_text() for p in result.problems]
     if verbose or lines:
         lines.append(summary(result, strict))
     return _lines(lines)
