@@ -357,10 +357,10 @@ def test_every_platform_state_that_imports_plans_in_sync(current):
     import tempfile
 
     from notifycfg.compile.environment import load_environment
+    from notifycfg.config.problems import Refused
     from notifycfg.platform.bridge import env_partitions
     from notifycfg.platform.config import PlatformConfig
     from notifycfg.platform.plan import compare
-    from notifycfg.config.problems import Refused
     from notifycfg.platform.transfer import repository_files
 
     config = PlatformConfig.from_data(yaml.safe_load(_PLATFORM_YAML))
