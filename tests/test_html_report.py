@@ -9,7 +9,7 @@ import time
 import pytest
 from conftest import CONFIGS, cli
 
-from notifycfg.notify.flows import Captured, Flow, FlowResult
+from notifycfg.notify.flows import Captured, Flow, FlowResult, FlowsResult
 from notifycfg.report import html as html_report
 from smtp_harness.sanitize import inert_html
 
@@ -66,7 +66,7 @@ def test_hostile_mail_in_the_report_stays_inert_in_chromium(tmp_path):
     with Listener() as listener:
         base = f"http://127.0.0.1:{listener.port}"
         report = tmp_path / "report.html"
-        report.write_text(html_report.flows([_hostile_result(base)]))
+        report.write_text(html_report.flows(FlowsResult([_hostile_result(base)])))
         for driver in chrome():
             driver.get(report.as_uri())
             driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")

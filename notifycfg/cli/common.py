@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
 
 import click
 
@@ -22,8 +22,27 @@ class UsageFailure(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Judged(Protocol):
+    """A result that knows its own exit code."""
+
+    @property
+    def exit_code(self) -> int: ...
+
+
 def finish(ok: bool) -> NoReturn:
     sys.exit(EXIT_OK if ok else EXIT_PROBLEMS)
+
+
+def exit_with(result: Judged) -> NoReturn:
+    sys.exit(result.exit_code)
+
+
+def format_option(registry: Mapping[str, object], help: str | None = None) -> Callable[[F], F]:
+    """`--format`, its choices the registry's names: the CLI looks reporters up, never branches on a format."""
+    return click.option("--format", "fmt", type=click.Choice(list(registry)), default="text", show_default=True, help=help)
 
 
 @contextlib.contextmanager

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from notifycfg.cli.common import environment, finish, usage_errors
+from notifycfg.cli.common import environment, exit_with, format_option, usage_errors
+from notifycfg.report import DOCTOR
 
 
 @click.command()
@@ -24,7 +25,7 @@ from notifycfg.cli.common import environment, finish, usage_errors
 )
 @click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True, help="Endpoints probed at once.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@format_option(DOCTOR)
 def doctor(
     env_dir: str,
     orgs: tuple[str, ...],
@@ -48,7 +49,6 @@ def doctor(
     """
     from notifycfg.doctor.probe import Options
     from notifycfg.doctor.run import run
-    from notifycfg.report import jsonout, junit, text
     from notifycfg.secrets import resolve
 
     env = environment(env_dir, "probe")
@@ -63,6 +63,6 @@ def doctor(
         concurrency=concurrency,
     )
     result = run(env, sorted(set(orgs)) if orgs else None, options)
-    reporter = {"text": text.doctor, "json": jsonout.doctor, "junit": junit.doctor}[fmt]
-    click.echo(reporter(result, strict), nl=False)
-    finish(result.ok(strict))
+    result.strict = strict
+    click.echo(DOCTOR[fmt](result), nl=False)
+    exit_with(result)

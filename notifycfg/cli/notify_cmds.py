@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from notifycfg.cli.common import UsageFailure, environment, finish, usage_errors, write_report
+from notifycfg.cli.common import UsageFailure, environment, exit_with, finish, usage_errors, write_report
+from notifycfg.report import FLOWS
+
+if TYPE_CHECKING:
+    from notifycfg.notify.flows import FlowsResult
 
 
 @click.group()
@@ -20,22 +26,22 @@ def flows_run(env_dir: str, junit: str | None, html: str | None) -> None:
     """Send every flow's event through an in-process harness that mirrors each
     organization's security, and check what arrives. Exit 1 on any failure."""
     from notifycfg.notify import flows as flow_runner
-    from notifycfg.report import junit as junit_report
-    from notifycfg.report import text
 
     env = environment(env_dir, "run")
     specs = flow_runner.flows_of(env)
     if not specs:
         raise UsageFailure(f"no flows in {env_dir}/flows")
-    results = flow_runner.run(env, specs)
-    click.echo(text.flows(results), nl=False)
-    if junit:
-        write_report(junit, junit_report.flows(results))
-    if html:
-        from notifycfg.report import html as html_report
+    result = flow_runner.FlowsResult(flow_runner.run(env, specs), f"notifycfg flows: {env_dir}")
+    click.echo(FLOWS["text"](result), nl=False)
+    _write_reports(result, junit=junit, html=html)
+    exit_with(result)
 
-        write_report(html, html_report.flows(results, f"notifycfg flows: {env_dir}"))
-    finish(all(r.passed for r in results))
+
+def _write_reports(result: FlowsResult, **files: str | None) -> None:
+    """Each report file option names its format: --junit FILE is FLOWS["junit"], --html FILE is FLOWS["html"]."""
+    for fmt, path in files.items():
+        if path:
+            write_report(path, FLOWS[fmt](result))
 
 
 @click.command()
@@ -48,7 +54,6 @@ def check(env_dir: str, junit: str | None, html: str | None, strict: bool) -> No
     from notifycfg.compile import output
     from notifycfg.compile.environment import load_environment
     from notifycfg.notify import flows as flow_runner
-    from notifycfg.report import junit as junit_report
     from notifycfg.report import text
 
     with usage_errors():
@@ -61,17 +66,11 @@ def check(env_dir: str, junit: str | None, html: str | None, strict: bool) -> No
     files = output.render(env.all_effective())
     click.echo(f"compile: ok, {len(files)} organization(s)")
     specs = flow_runner.flows_of(env)
-    results = flow_runner.run(env, specs) if specs else []
-    click.echo(text.flows(results), nl=False)
-    if junit:
-        write_report(junit, junit_report.flows(results))
-    if html:
-        from notifycfg.report import html as html_report
-
-        write_report(html, html_report.flows(results, f"notifycfg check: {env_dir}"))
-    ok = all(r.passed for r in results)
-    click.echo(f"check: {'ok' if ok else 'failed'}")
-    finish(ok)
+    ran = flow_runner.FlowsResult(flow_runner.run(env, specs) if specs else [], f"notifycfg check: {env_dir}")
+    click.echo(FLOWS["text"](ran), nl=False)
+    _write_reports(ran, junit=junit, html=html)
+    click.echo(f"check: {'ok' if ran.ok else 'failed'}")
+    exit_with(ran)
 
 
 def _server(value: str | None) -> tuple[str, int] | None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from notifycfg.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageFailure, environment, refusals, usage_errors
+from notifycfg.cli.common import UsageFailure, environment, exit_with, format_option, refusals, usage_errors
+from notifycfg.report import APPLY, PLAN
 
 _ORG = click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization's partition (not the host's); repeatable.")
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
 def _network(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,7 +71,7 @@ def export(env_dir: str, out: str, orgs: tuple[str, ...]) -> None:
 @_ORG
 @_network
 @click.option("--rotate-passwords", is_flag=True, help="Plan to write every password again, changed or not.")
-@_FORMAT
+@format_option(PLAN)
 def plan(
     env_dir: str, orgs: tuple[str, ...], cafile: str | None, timeout: float, concurrency: int, rotate_passwords: bool, fmt: str
 ) -> None:
@@ -84,18 +84,17 @@ def plan(
     """
     from notifycfg.platform import bridge
     from notifycfg.platform.client import PlatformError
-    from notifycfg.report import jsonout, text
     from notifycfg.secrets import resolve
 
     env = _valid(env_dir, orgs, "plan")
     try:
-        plans = bridge.plan(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
+        result = bridge.plan(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
     except bridge.NoPlatform as exc:
         raise UsageFailure(str(exc)) from None
     except PlatformError as exc:
         raise UsageFailure(f"platform: {exc}") from None
-    click.echo((jsonout if fmt == "json" else text).platform_plan(plans), nl=False)
-    raise SystemExit(EXIT_USAGE if any(p.error for p in plans) else EXIT_OK if all(p.in_sync for p in plans) else EXIT_PROBLEMS)
+    click.echo(PLAN[fmt](result), nl=False)
+    exit_with(result)
 
 
 @click.command()
@@ -103,7 +102,7 @@ def plan(
 @_ORG
 @_network
 @click.option("--rotate-passwords", is_flag=True, help="Write every password again, changed or not.")
-@_FORMAT
+@format_option(APPLY)
 def apply(
     env_dir: str, orgs: tuple[str, ...], cafile: str | None, timeout: float, concurrency: int, rotate_passwords: bool, fmt: str
 ) -> None:
@@ -118,21 +117,17 @@ def apply(
     """
     from notifycfg.platform import bridge
     from notifycfg.platform.client import PlatformError
-    from notifycfg.report import jsonout, text
     from notifycfg.secrets import resolve
 
     env = _valid(env_dir, orgs, "apply", strict=True)
     try:
-        outcomes, requests = bridge.apply(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
+        result = bridge.apply(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
     except bridge.NoPlatform as exc:
         raise UsageFailure(str(exc)) from None
     except PlatformError as exc:
         raise UsageFailure(f"platform: {exc}; nothing applied") from None
-    click.echo((jsonout if fmt == "json" else text).platform_apply(outcomes, requests), nl=False)
-    unreachable = outcomes and all(o.plan.error is not None and o.plan.error.kind == "connection" for o in outcomes)
-    raise SystemExit(
-        EXIT_USAGE if unreachable else EXIT_OK if all(o.status in ("applied", "unchanged") for o in outcomes) else EXIT_PROBLEMS
-    )
+    click.echo(APPLY[fmt](result), nl=False)
+    exit_with(result)
 
 
 @click.command(name="import")

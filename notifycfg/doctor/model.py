@@ -44,8 +44,11 @@ class Probed:
 
 @dataclass
 class DoctorResult:
+    """What was probed, and whether that passes: errors fail, and with `strict` warnings too."""
+
     probed: list[Probed]
     org_endpoint: dict[str, Endpoint]
+    strict: bool = False
 
     def verdict(self, checks: list[Check]) -> Status:
         return max((c.status for c in checks), key=ORDER.__getitem__, default="ok")
@@ -54,6 +57,11 @@ class DoctorResult:
         by_endpoint = {p.endpoint: p for p in self.probed}
         return {org: self.verdict(by_endpoint[ep].checks_for(org)) for org, ep in sorted(self.org_endpoint.items())}
 
-    def ok(self, strict: bool = False) -> bool:
-        counted = failing(strict)
+    @property
+    def ok(self) -> bool:
+        counted = failing(self.strict)
         return not any(c.status in counted for p in self.probed for c in p.checks)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1

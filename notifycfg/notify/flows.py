@@ -82,6 +82,22 @@ class FlowResult:
         return not self.failures
 
 
+@dataclass(frozen=True)
+class FlowsResult:
+    """Every flow's result, in the flows' order, under a title for reports; all passed is exit 0."""
+
+    results: list[FlowResult]
+    title: str = "notifycfg flows"
+
+    @property
+    def ok(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
 def flows_of(env: Environment) -> list[Flow]:
     """The environment's flow files, by name."""
     return sorted((Flow.from_document(d) for d in env.documents.values() if d.kind == "flow"), key=lambda f: f.name)

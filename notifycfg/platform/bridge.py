@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Literal
 
 from notifycfg.compile.environment import Environment
 from notifycfg.platform.client import PlatformError, Retry, SettingsClient
 from notifycfg.platform.config import PlatformConfig
 from notifycfg.platform.mapping import KEYS, PASSWORD, Partition, partitions, same
-from notifycfg.platform.plan import PartitionPlan, gather_bounded, make_plan
+from notifycfg.platform.plan import PartitionPlan, PlanResult, gather_bounded, make_plan
 from notifycfg.secrets import Resolver, SecretError
 
 
@@ -27,13 +28,34 @@ class Options:
     retry: Retry = field(default_factory=Retry)
 
 
+ApplyStatus = Literal["applied", "unchanged", "untouched", "failed"]
+
+
 @dataclass
 class Outcome:
     """apply's verdict for one partition."""
 
     plan: PartitionPlan
-    status: str  # applied | unchanged | untouched | failed
+    status: ApplyStatus
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What apply did to each partition, and the requests it took. Exit 0 all applied or nothing to
+    do, 1 some partition failed, 2 the platform was unreachable for every partition."""
+
+    outcomes: list[Outcome]
+    requests: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status in ("applied", "unchanged") for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        unreachable = self.outcomes and all(o.plan.error is not None and o.plan.error.kind == "connection" for o in self.outcomes)
+        return 2 if unreachable else 0 if self.ok else 1
 
 
 def platform_config(env: Environment) -> PlatformConfig:
@@ -60,7 +82,7 @@ async def _planned(client: SettingsClient, chosen: list[Partition], options: Opt
     return await make_plan(client, chosen, options.rotate_passwords, options.concurrency)
 
 
-def plan(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> list[PartitionPlan]:
+def plan(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> PlanResult:
     """PlatformError for a refused token or an unreachable platform; per-partition errors in the plans."""
     config = platform_config(env)
     chosen = env_partitions(env, config, orgs)
@@ -69,20 +91,20 @@ def plan(env: Environment, orgs: list[str] | None, resolve: Resolver, options: O
         async with _client(config, resolve, options) as client:
             return await _planned(client, chosen, options)
 
-    return asyncio.run(run())
+    return PlanResult(asyncio.run(run()))
 
 
-def apply(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> tuple[list[Outcome], dict[str, int]]:
+def apply(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> ApplyResult:
     """One PUT per partition with exactly the changed keys, then a read-back; (outcomes, request counts)."""
     config = platform_config(env)
     chosen = env_partitions(env, config, orgs)
 
-    async def run() -> tuple[list[Outcome], dict[str, int]]:
+    async def run() -> ApplyResult:
         async with _client(config, resolve, options) as client:
             plans = await _planned(client, chosen, options)
             jobs = [partial(_apply_one, client, p, resolve) for p in plans]
             outcomes = await gather_bounded(jobs, options.concurrency)
-            return outcomes, {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens}
+            return ApplyResult(outcomes, {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens})
 
     return asyncio.run(run())
 

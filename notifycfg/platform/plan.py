@@ -42,6 +42,21 @@ class PartitionPlan:
         return out
 
 
+@dataclass(frozen=True)
+class PlanResult:
+    """Every partition's plan: in sync (exit 0), changes pending (1), or a partition unreadable (2)."""
+
+    plans: list[PartitionPlan]
+
+    @property
+    def ok(self) -> bool:
+        return all(p.in_sync for p in self.plans)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if any(p.error for p in self.plans) else 0 if self.ok else 1
+
+
 def compare(partition: Partition, current: dict[str, str], rotate: bool) -> PartitionPlan:
     plan = PartitionPlan(partition, current)
     if partition.target is None:

@@ -1,15 +1,25 @@
 """Reporters: result objects in, text out. They read results; they never decide what a problem is.
 
-`VALIDATION` is the registry the CLI builds `validate --format` from: adding a
-format is adding a module and a line here.
+One registry per result type, format name -> reporter: the CLI builds each
+`--format` choice from its registry and looks the reporter up, never branching
+on a format. Adding a format is adding a function and a line here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from notifycfg.config.validate import ValidationResult
-from notifycfg.report import github, jsonout, junit, sarif, text
+from notifycfg.report import github, html, jsonout, junit, sarif, text
+
+if TYPE_CHECKING:  # reporters only read other rooms' results
+    from notifycfg.compile.diff import DiffResult
+    from notifycfg.compile.explain import Explained
+    from notifycfg.doctor.model import DoctorResult
+    from notifycfg.notify.flows import FlowsResult
+    from notifycfg.platform.bridge import ApplyResult
+    from notifycfg.platform.plan import PlanResult
 
 ValidationReporter = Callable[[ValidationResult, bool, bool], str]
 
@@ -20,3 +30,10 @@ VALIDATION: dict[str, ValidationReporter] = {
     "junit": junit.validation,
     "sarif": sarif.validation,
 }
+EXPLAIN: dict[str, Callable[[Sequence[Explained]], str]] = {"text": text.explain, "json": jsonout.explain}
+DIFF: dict[str, Callable[[DiffResult], str]] = {"text": text.diff, "json": jsonout.diff}
+DOCTOR: dict[str, Callable[[DoctorResult], str]] = {"text": text.doctor, "json": jsonout.doctor, "junit": junit.doctor}
+PLAN: dict[str, Callable[[PlanResult], str]] = {"text": text.platform_plan, "json": jsonout.platform_plan}
+APPLY: dict[str, Callable[[ApplyResult], str]] = {"text": text.platform_apply, "json": jsonout.platform_apply}
+# `flows run` and `check` print text and write --junit and --html files: each file option names its format.
+FLOWS: dict[str, Callable[[FlowsResult], str]] = {"text": text.flows, "junit": junit.flows, "html": html.flows}

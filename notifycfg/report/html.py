@@ -10,12 +10,11 @@ it was captured (notify.flows).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
-    from notifycfg.notify.flows import Captured, FlowResult
+    from notifycfg.notify.flows import Captured, FlowResult, FlowsResult
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self' about:; base-uri 'none'; form-action 'none'"
 STYLE = """
@@ -79,7 +78,8 @@ def _flow(result: FlowResult) -> str:
     return f"<details{opened}><summary>{verdict} {_e(result.flow.name)}</summary>{body}</details>"
 
 
-def flows(results: Sequence[FlowResult], title: str = "notifycfg flows") -> str:
+def flows(run: FlowsResult) -> str:
+    results, title = run.results, run.title
     ordered = sorted(results, key=lambda r: (r.passed, r.flow.name))  # failures first
     passed = sum(r.passed for r in results)
     return (

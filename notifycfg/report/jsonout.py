@@ -12,8 +12,8 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
     from notifycfg.doctor.model import DoctorResult
-    from notifycfg.platform.bridge import Outcome
-    from notifycfg.platform.plan import PartitionPlan
+    from notifycfg.platform.bridge import ApplyResult
+    from notifycfg.platform.plan import PartitionPlan, PlanResult
 
 
 def dumps(body: Any) -> str:
@@ -28,16 +28,18 @@ def explain(items: Sequence[Explained]) -> str:
     return dumps([{"path": i.path, "value": i.value, "origin": i.origin, "overrides": list(i.overridden), "note": i.note} for i in items])
 
 
-def diff(result: DiffResult, a: str, b: str) -> str:
+def diff(result: DiffResult) -> str:
     changed = {org: [{"path": c.path, "old": c.old, "new": c.new} for c in found] for org, found in result.changed.items()}
-    return dumps({"equal": result.equal, "a": a, "b": b, "added": result.added, "removed": result.removed, "changed": changed})
+    return dumps(
+        {"equal": result.equal, "a": result.a, "b": result.b, "added": result.added, "removed": result.removed, "changed": changed}
+    )
 
 
-def doctor(result: DoctorResult, strict: bool = False) -> str:
+def doctor(result: DoctorResult) -> str:
     verdicts = result.org_verdicts()
     return dumps(
         {
-            "ok": result.ok(strict),
+            "ok": result.ok,
             "orgs": {org: {"endpoint": str(ep), "verdict": verdicts[org]} for org, ep in sorted(result.org_endpoint.items())},
             "endpoints": [
                 {
@@ -67,15 +69,15 @@ def _plan(plan: PartitionPlan) -> dict[str, Any]:
     }
 
 
-def platform_plan(plans: Sequence[PartitionPlan]) -> str:
-    return dumps({"in_sync": all(p.in_sync for p in plans), "partitions": [_plan(p) for p in plans]})
+def platform_plan(result: PlanResult) -> str:
+    return dumps({"in_sync": result.ok, "partitions": [_plan(p) for p in result.plans]})
 
 
-def platform_apply(outcomes: Sequence[Outcome], requests: dict[str, int]) -> str:
+def platform_apply(result: ApplyResult) -> str:
     return dumps(
         {
-            "ok": all(o.status in ("applied", "unchanged") for o in outcomes),
-            "partitions": [{**_plan(o.plan), "status": o.status, "reason": o.reason} for o in outcomes],
-            "requests": requests,
+            "ok": result.ok,
+            "partitions": [{**_plan(o.plan), "status": o.status, "reason": o.reason} for o in result.outcomes],
+            "requests": result.requests,
         }
     )

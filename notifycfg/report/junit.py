@@ -15,7 +15,7 @@ from notifycfg.config.validate import ValidationResult
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.doctor.model import DoctorResult
-    from notifycfg.notify.flows import FlowResult
+    from notifycfg.notify.flows import FlowsResult
 
 
 def text(value: str) -> str:
@@ -87,7 +87,7 @@ def validation(result: ValidationResult, strict: bool = False, verbose: bool = F
     return document("notifycfg validate", cases)
 
 
-def flows(results: Sequence[FlowResult]) -> str:
+def flows(run: FlowsResult) -> str:
     """One test case per flow; a failed flow's first failure is the message, all of them the body."""
     cases = [
         Case(
@@ -96,14 +96,14 @@ def flows(results: Sequence[FlowResult]) -> str:
             [] if r.passed else [Failure(r.failures[0], "\n".join(r.failures))],
             (("file", r.flow.file), ("time", f"{r.seconds:.3f}")),
         )
-        for r in results
+        for r in run.results
     ]
-    return document("notifycfg flows", cases, sum(r.seconds for r in results))
+    return document("notifycfg flows", cases, sum(r.seconds for r in run.results))
 
 
-def doctor(result: DoctorResult, strict: bool = False) -> str:
+def doctor(result: DoctorResult) -> str:
     """One test case per check; an error (and with strict, a warning) fails it, `skipped` is a skipped case."""
-    counted = failing(strict)
+    counted = failing(result.strict)
     cases = []
     for p in result.probed:
         where = f"notifycfg.doctor.{p.endpoint.host}:{p.endpoint.port}"

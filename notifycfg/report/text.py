@@ -12,9 +12,9 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
     from notifycfg.doctor.model import DoctorResult
-    from notifycfg.notify.flows import FlowResult
-    from notifycfg.platform.bridge import Outcome
-    from notifycfg.platform.plan import PartitionPlan
+    from notifycfg.notify.flows import FlowsResult
+    from notifycfg.platform.bridge import ApplyResult
+    from notifycfg.platform.plan import PartitionPlan, PlanResult
     from notifycfg.promote.promotion import Plan
 
 
@@ -52,9 +52,10 @@ def explain(items: Sequence[Explained]) -> str:
     return _lines(lines)
 
 
-def diff(result: DiffResult, a: str, b: str) -> str:
+def diff(result: DiffResult) -> str:
     if result.equal:
         return ""
+    a, b = result.a, result.b
     lines = [f"--- {a}", f"+++ {b}"]
     lines += [f"+ {org}: only in {b}" for org in result.added]
     lines += [f"- {org}: only in {a}" for org in result.removed]
@@ -64,7 +65,8 @@ def diff(result: DiffResult, a: str, b: str) -> str:
     return _lines(lines)
 
 
-def flows(results: Sequence[FlowResult]) -> str:
+def flows(run: FlowsResult) -> str:
+    results = run.results
     lines = []
     for r in results:
         verdict = "PASS" if r.passed else "FAIL"
@@ -89,7 +91,7 @@ def plan(the_plan: Plan) -> str:
     return _lines(lines)
 
 
-def doctor(result: DoctorResult, strict: bool = False) -> str:
+def doctor(result: DoctorResult) -> str:
     """Per organization its endpoint and verdict; then per endpoint its checks."""
     verdicts = result.org_verdicts()
     lines = [f"{org}: {result.org_endpoint[org]}: {verdict}" for org, verdict in verdicts.items()]
@@ -98,7 +100,7 @@ def doctor(result: DoctorResult, strict: bool = False) -> str:
         lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in probed.checks]
     errors = sum(c.status == "error" for p in result.probed for c in p.checks)
     warnings = sum(c.status == "warning" for p in result.probed for c in p.checks)
-    verdict = "ok" if result.ok(strict) else "failed"
+    verdict = "ok" if result.ok else "failed"
     lines += ["", f"doctor: {verdict}: {len(result.probed)} endpoint(s), {errors} error(s), {warnings} warning(s)"]
     return _lines(lines)
 
@@ -132,7 +134,8 @@ def _plan_lines(plan: PartitionPlan) -> list[str]:
     return lines
 
 
-def platform_plan(plans: Sequence[PartitionPlan]) -> str:
+def platform_plan(result: PlanResult) -> str:
+    plans = result.plans
     lines = [line for plan in plans for line in _plan_lines(plan)]
     pending = sum(not p.in_sync and p.error is None for p in plans)
     failed = sum(p.error is not None for p in plans)
@@ -143,7 +146,8 @@ def platform_plan(plans: Sequence[PartitionPlan]) -> str:
     return _lines(lines)
 
 
-def platform_apply(outcomes: Sequence[Outcome], requests: dict[str, int]) -> str:
+def platform_apply(result: ApplyResult) -> str:
+    outcomes, requests = result.outcomes, result.requests
     lines = [f"{_partition(o.plan)}: {o.status}" + (f": {o.reason}" if o.reason else "") for o in outcomes]
     counts = {status: sum(o.status == status for o in outcomes) for status in ("applied", "unchanged", "untouched", "failed")}
     lines.append(
