@@ -11,12 +11,17 @@ from typing import Any
 
 # A data path inside a document: mapping keys and sequence indexes.
 DataPath = tuple[str | int, ...]
+# A loaded YAML or JSON value: str, int, float, bool, None, or lists and str-keyed mappings of them.
+# Named once so that signatures say what they carry; Any underneath, as yaml and json return it:
+# code walks it by paths the schema has already checked.
+Json = Any
+JsonObject = dict[str, Json]
 
 MISSING: Any = object()
 UNSET = "(unset)"
 
 
-def dig(data: Any, path: DataPath) -> Any:
+def dig(data: Json, path: DataPath) -> Json:
     """The value at `path` in nested mappings, or MISSING."""
     for part in path:
         # dict, not Mapping: loaded data is plain dicts, and the ABC check costs more than the lookup
@@ -26,7 +31,7 @@ def dig(data: Any, path: DataPath) -> Any:
     return data
 
 
-def has_path(data: Any, path: DataPath) -> bool:
+def has_path(data: Json, path: DataPath) -> bool:
     return dig(data, path) is not MISSING
 
 
@@ -41,7 +46,7 @@ def dotted(path: DataPath) -> str:
     return out
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(data: Json, prefix: str = "") -> JsonObject:
     """Dotted leaf paths -> values; lists are leaves (a list replaces a list)."""
     if not isinstance(data, dict) or not data:
         return {prefix: data}
@@ -56,11 +61,11 @@ class Change:
     """One leaf that differs: `old` or `new` is UNSET when the leaf exists on one side only."""
 
     path: str
-    old: Any
-    new: Any
+    old: Json
+    new: Json
 
 
-def changes(old: Any, new: Any) -> list[Change]:
+def changes(old: Json, new: Json) -> list[Change]:
     """Every differing leaf between two nested values, sorted by path."""
     a, b = flatten(old), flatten(new)
     return [Change(p, a.get(p, UNSET), b.get(p, UNSET)) for p in sorted(set(a) | set(b)) if p and a.get(p, UNSET) != b.get(p, UNSET)]

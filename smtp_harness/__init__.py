@@ -8,8 +8,9 @@ Independent of notifycfg: any project can use it.
         h.wait_for(rcpt="bob@example.com", timeout=5)
 """
 
+from smtp_harness.config import HarnessConfig
 from smtp_harness.faults import Fault, parse_fault
-from smtp_harness.harness import AsyncHarness, Harness, HarnessConfig, HarnessPool
+from smtp_harness.harness import AsyncHarness, Harness, HarnessPool
 from smtp_harness.store import Message, MessageStore
 
 __all__ = ["AsyncHarness", "Fault", "Harness", "HarnessConfig", "HarnessPool", "Message", "MessageStore", "parse_fault"]

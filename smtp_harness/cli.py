@@ -7,7 +7,7 @@ server that cannot start (port in use, unreadable certificate).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import click
 
@@ -57,7 +57,7 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=defaults.DEFAULT_HOST, show_default=True, help="Address to bind (loopback unless told otherwise).")
-@click.option("--smtp-port", type=click.IntRange(0, 65535), default=2525, show_default=True, help="SMTP port; 0 picks a free one.")
+@click.option("--smtp-port", "port", type=click.IntRange(0, 65535), default=2525, show_default=True, help="SMTP port; 0 picks a free one.")
 @click.option("--http-port", type=click.IntRange(0, 65535), default=8025, show_default=True, help="HTTP API port; 0 picks a free one.")
 @click.option("--no-http", is_flag=True, help="Do not start the HTTP API.")
 @click.option(
@@ -68,8 +68,10 @@ def main() -> None:
     help="starttls: offered on the plain port; implicit: TLS from the first byte (like port 465).",
 )
 @click.option("--require-tls", is_flag=True, help="With --tls starttls: refuse MAIL until STARTTLS.")
-@click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="Server certificate (PEM); default: a throwaway CA per run.")
-@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="Private key for --cert.")
+@click.option(
+    "--cert", "certfile", type=click.Path(exists=True, dir_okay=False), help="Server certificate (PEM); default: a throwaway CA per run."
+)
+@click.option("--key", "keyfile", type=click.Path(exists=True, dir_okay=False), help="Private key for --cert.")
 @click.option("--auth", "auth", multiple=True, metavar="USER:PASS", help="Accept this user (PLAIN, LOGIN); repeatable.")
 @click.option("--auth-required", is_flag=True, help="Refuse MAIL from clients that did not authenticate.")
 @click.option("--maildir", type=click.Path(file_okay=False), help="Also persist every message here before acknowledging it.")
@@ -106,64 +108,17 @@ def main() -> None:
     show_default=True,
     help="When full: reject new messages with 452, or evict the oldest (counted in /api/stats).",
 )
-def serve(
-    host: str,
-    smtp_port: int,
-    http_port: int,
-    no_http: bool,
-    tls: str,
-    require_tls: bool,
-    cert: str | None,
-    key: str | None,
-    auth: tuple[str, ...],
-    auth_required: bool,
-    maildir: str | None,
-    faults: tuple[str, ...],
-    size_limit: int,
-    idle_timeout: float,
-    max_messages: int,
-    max_rcpt: int,
-    max_parts: int,
-    max_depth: int,
-    http_auth: str | None,
-    http_allowed_hosts: tuple[str, ...],
-    http_public_without_auth: bool,
-    on_full: str,
-) -> None:
+def serve(**given: object) -> None:
     """Serve until SIGINT/SIGTERM; prints `ready smtp=HOST:PORT http=HOST:PORT` once both listen.
 
     The inbox page is at http://HOST:PORT/, the JSON API under /api (described at
     /api/openapi.json; see docs/harness.md). Binding the HTTP server beyond
     loopback needs --http-auth.
     """
-    from smtp_harness.faults import parse_fault
     from smtp_harness.serve import ServeError, run
 
     try:
-        config = defaults.HarnessConfig(
-            host=host,
-            port=smtp_port,
-            tls=tls,
-            users=_users(auth),
-            auth_required=auth_required,
-            require_tls=require_tls,
-            certfile=cert,
-            keyfile=key,
-            http=not no_http,
-            http_port=http_port,
-            maildir=maildir,
-            faults=[parse_fault(f) for f in faults],
-            size_limit=size_limit,
-            idle_timeout=idle_timeout,
-            max_messages=max_messages,
-            max_rcpt=max_rcpt,
-            max_parts=max_parts,
-            max_depth=max_depth,
-            on_full=on_full,
-            http_auth=_http_auth(http_auth),
-            http_allowed_hosts=list(http_allowed_hosts),
-            http_public_without_auth=http_public_without_auth,
-        )
+        config = _config(given)
         config.check()
     except ValueError as exc:  # FaultError included: bad --fault, --auth or option combination
         raise UsageFailure(str(exc)) from None
@@ -171,3 +126,16 @@ def serve(
         run(config)
     except ServeError as exc:
         raise UsageFailure(str(exc)) from None
+
+
+def _config(given: dict[str, object]) -> defaults.HarnessConfig:
+    """The options as HarnessConfig takes them: most by the same name (click's dest), these converted."""
+    from smtp_harness.faults import parse_fault
+
+    options = dict(given)
+    options["http"] = not options.pop("no_http")
+    options["users"] = _users(cast(tuple[str, ...], options.pop("auth")))
+    options["faults"] = [parse_fault(spec) for spec in cast(tuple[str, ...], options["faults"])]
+    options["http_auth"] = _http_auth(cast(str | None, options["http_auth"]))
+    options["http_allowed_hosts"] = list(cast(tuple[str, ...], options["http_allowed_hosts"]))
+    return defaults.HarnessConfig.from_options(options)

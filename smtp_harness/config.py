@@ -6,13 +6,17 @@ command line all read their defaults from here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from smtp_harness.faults import Fault
+from smtp_harness.jsontypes import JsonObject
 
-TLS_MODES = ("off", "starttls", "implicit")
-ON_FULL = ("reject", "evict")
+TlsMode = Literal["off", "starttls", "implicit"]
+OnFull = Literal["reject", "evict"]
+TLS_MODES: tuple[TlsMode, ...] = get_args(TlsMode)
+ON_FULL: tuple[OnFull, ...] = get_args(OnFull)
 # Names a message list can be filtered by: the store, the Python API and the HTTP API.
 FILTERS = ("rcpt", "mail_from", "auth_user", "subject", "q")
 
@@ -52,7 +56,7 @@ class HarnessConfig:
 
     host: str = DEFAULT_HOST
     port: int = 0
-    tls: str = "off"
+    tls: TlsMode = "off"
     users: dict[str, str] = field(default_factory=dict)
     auth_required: bool = False
     require_tls: bool = False
@@ -65,15 +69,21 @@ class HarnessConfig:
     http_allowed_hosts: list[str] = field(default_factory=list)
     http_public_without_auth: bool = False
     maildir: str | None = None
-    faults: list[Fault | str | dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault | str | JsonObject] = field(default_factory=list)
     size_limit: int = DEFAULT_SIZE_LIMIT
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     max_messages: int = DEFAULT_MAX_MESSAGES
     max_bytes: int = DEFAULT_MAX_BYTES
-    on_full: str = "reject"
+    on_full: OnFull = "reject"
     max_parts: int = DEFAULT_MAX_PARTS
     max_depth: int = DEFAULT_MAX_DEPTH
     max_rcpt: int = DEFAULT_MAX_RCPT
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> HarnessConfig:
+        """A config from keyword options (the Python API, the pytest marker); TypeError names an unknown one.
+        Their types are checked where they are used (check(), aiosmtpd), as for the command line."""
+        return cls(**cast(dict[str, Any], options))
 
     def limits(self) -> dict[str, int]:
         """The caps a client or a viewer runs into, as /api/stats shows them."""

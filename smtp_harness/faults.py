@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from smtp_harness.jsontypes import Json, JsonObject
+
 STAGES = ("ehlo", "auth", "mail", "rcpt", "data")
 ACTIONS = ("reply", "drop", "delay")
 _REPLY = re.compile(r"([245]\d\d)(?:[ -](.*))?")
@@ -81,13 +83,13 @@ class Fault:
         self.hits += 1
         return True
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         data = asdict(self)
         data.pop("_rng", None)
         return data
 
 
-def parse_fault(spec: str | Mapping[str, Any]) -> Fault:
+def parse_fault(spec: str | Mapping[str, Json]) -> Fault:
     """`STAGE=ACTION[,key=value...]` or a JSON object.
 
     ACTION is a reply (`550` or `550 5.1.1 No such user`), `drop`, or
@@ -150,7 +152,7 @@ def _from_dict(data: Mapping[str, Any]) -> Fault:
     return Fault(**fields)
 
 
-FaultSpec = Fault | str | Mapping[str, Any]
+FaultSpec = Fault | str | Mapping[str, Json]
 
 
 class FaultController:

@@ -20,8 +20,8 @@ from smtp_harness.store import Message, MessageStore
 class AsyncHarness:
     """`async with AsyncHarness(tls="starttls") as h:` on the running loop."""
 
-    def __init__(self, config: HarnessConfig | None = None, **options: Any) -> None:
-        self.config = config or HarnessConfig(**options)
+    def __init__(self, config: HarnessConfig | None = None, **options: object) -> None:
+        self.config = config or HarnessConfig.from_options(options)
         self.config.check()
         self.fault_controller = FaultController(self.config.faults)
         self.store = MessageStore(self.config.max_messages, self.config.max_bytes, self.config.on_full)
@@ -177,7 +177,7 @@ class HarnessPool:
         self._loop = _LoopThread()
         self.harnesses: list[AsyncHarness] = []
 
-    def start(self, config: HarnessConfig | None = None, **options: Any) -> AsyncHarness:
+    def start(self, config: HarnessConfig | None = None, **options: object) -> AsyncHarness:
         harness = AsyncHarness(config, **options)
         self._loop.run(harness.start())
         self.harnesses.append(harness)
@@ -198,7 +198,7 @@ class HarnessPool:
 class Harness:
     """A harness on its own loop in a daemon thread: `with Harness(...) as h:`."""
 
-    def __init__(self, config: HarnessConfig | None = None, **options: Any) -> None:
+    def __init__(self, config: HarnessConfig | None = None, **options: object) -> None:
         self._inner = AsyncHarness(config, **options)
         self._loop: _LoopThread | None = None
 

@@ -13,9 +13,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from smtp_harness.harness import Harness
+
+HarnessFactory = Callable[..., "Harness"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -23,15 +28,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def smtp_harness_factory() -> Iterator[Callable[..., Any]]:
+def smtp_harness_factory() -> Iterator[HarnessFactory]:
     """Start harnesses with `smtp_harness_factory(**options)` (HarnessConfig's options:
     tls, users, faults, ...); each one gets free ports and is stopped after the test."""
+    from smtp_harness.config import HarnessConfig
     from smtp_harness.harness import Harness
 
     started: list[Harness] = []
 
-    def start(**options: Any) -> Harness:
-        harness = Harness(**options).start()
+    def start(**options: object) -> Harness:
+        harness = Harness(HarnessConfig.from_options(options)).start()
         started.append(harness)
         return harness
 
@@ -41,7 +47,7 @@ def smtp_harness_factory() -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
-def smtp_harness(request: pytest.FixtureRequest, smtp_harness_factory: Callable[..., Any]) -> Any:
+def smtp_harness(request: pytest.FixtureRequest, smtp_harness_factory: HarnessFactory) -> Harness:
     """A running capturing SMTP server (smtp_harness.Harness) on free loopback ports.
 
     Options come from `@pytest.mark.smtp_harness(tls="starttls", users={"app": "pw"}, ...)`.

@@ -8,7 +8,8 @@ import signal
 import sys
 from typing import TextIO
 
-from smtp_harness.harness import AsyncHarness, HarnessConfig, _hostport
+from smtp_harness.config import HarnessConfig
+from smtp_harness.harness import AsyncHarness, _hostport
 
 
 class ServeError(Exception):

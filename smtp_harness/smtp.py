@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 import warnings
 import weakref
@@ -147,7 +148,7 @@ class CaptureHandler:
         # aiosmtpd advertises an empty "AUTH" line when no user is configured.
         return [r for r in responses if self.offer_auth or not r.startswith("250-AUTH")]
 
-    async def handle_AUTH(self, server: SMTP, session: Session, envelope: Envelope, args: list[str]) -> Any:
+    async def handle_AUTH(self, server: SMTP, session: Session, envelope: Envelope, args: list[str]) -> object:  # a reply or MISSING
         reply = await self._fault(server, "auth", [], self.transactions + 1)
         return reply if reply else MISSING
 
@@ -217,7 +218,7 @@ class CaptureHandler:
 
 
 def _auth_user(session: Session) -> str | None:
-    data = session.auth_data
+    data: object = session.auth_data  # aiosmtpd types it loosely; the authenticator sets a str
     if isinstance(data, bytes):
         return data.decode("utf-8", "replace")
     if isinstance(data, str):
@@ -245,7 +246,7 @@ def authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
 
 
 def smtp_factory(
-    settings: HarnessConfig, handler: CaptureHandler, tls_context: Any, protocol_class: type[SMTP] = HarnessSMTP
+    settings: HarnessConfig, handler: CaptureHandler, tls_context: ssl.SSLContext | None, protocol_class: type[SMTP] = HarnessSMTP
 ) -> Callable[[], SMTP]:
     """A protocol factory for loop.create_server (port 0 works, unlike aiosmtpd's Controller)."""
     kwargs: dict[str, Any] = {

@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from smtp_harness import mime
 from smtp_harness.config import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_PARTS, FILTERS
+from smtp_harness.jsontypes import JsonObject
 
 
 class StoreFull(Exception):
@@ -142,7 +143,7 @@ class Message:
             out.append((str(name), part.get_content_type(), payload if isinstance(payload, bytes) else b""))
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> JsonObject:
         return {
             "id": self.id,
             "mail_from": self.mail_from,
@@ -156,7 +157,7 @@ class Message:
             "size": len(self.raw),
         }
 
-    def detail(self) -> dict[str, Any]:
+    def detail(self) -> JsonObject:
         out = {
             **self.summary(),
             "headers": self.headers,

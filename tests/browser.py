@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -24,7 +28,7 @@ def require() -> None:
     pytest.skip("headless Chromium (apt-get install chromium chromium-driver) is not installed")
 
 
-def chrome(*arguments: str) -> Iterator[object]:
+def chrome(*arguments: str) -> Iterator[WebDriver]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

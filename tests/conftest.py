@@ -67,7 +67,7 @@ class Done:
 
 def _runner() -> CliRunner:
     try:
-        return CliRunner(mix_stderr=False)  # click < 8.2 mixes by default
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2 mixes by default
     except TypeError:
         return CliRunner()
 

@@ -16,7 +16,7 @@ NOTIFYCFG_HARNESS = [sys.executable, "-m", "notifycfg", "harness", "serve", "--s
 class Served:
     def __init__(self, command: list[str]) -> None:
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self._lines = {"stdout": queue.Queue(), "stderr": queue.Queue()}
+        self._lines: dict[str, queue.Queue[str]] = {"stdout": queue.Queue(), "stderr": queue.Queue()}
         self._readers = [self._reader(self.proc.stdout, "stdout"), self._reader(self.proc.stderr, "stderr")]
 
     def _reader(self, stream: IO[str], name: str) -> threading.Thread:

@@ -83,3 +83,68 @@ def test_no_import_circle_inside_a_package_even_for_the_type_checker(package):
             if imported != module and graph.chain_exists(imported, module):
                 circles.append(f"{module} -> {imported} -> ... -> {module}: {graph.find_shortest_chain(imported, module)}")
     assert not circles, "\n".join(circles)
+
+
+PACKAGES = ("notifycfg", "smtp_harness")
+# The one place each package names loosely typed JSON data (Any underneath): signatures use these names.
+JSON_ALIASES = {("notifycfg.datapath", "Json"), ("smtp_harness.jsontypes", "Json")}
+
+
+def _modules():
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            yield ".".join(parts), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _mentions_any(node: ast.AST | None) -> bool:
+    return node is not None and any(
+        (isinstance(n, ast.Name) and n.id == "Any") or (isinstance(n, ast.Attribute) and n.attr == "Any") for n in ast.walk(node)
+    )
+
+
+def _public_any(module: str, body: list[ast.stmt], prefix: str = "", in_class: bool = False) -> list[str]:
+    found = []
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (not node.name.startswith("_") or node.name == "__init__"):
+            args = node.args
+            annotated = [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a]
+            if any(map(_mentions_any, annotated)) or _mentions_any(node.returns):
+                found.append(f"{module}.{prefix}{node.name}")
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            found += _public_any(module, node.body, f"{prefix}{node.name}.", True)
+        elif isinstance(node, ast.AnnAssign) and in_class and isinstance(node.target, ast.Name) and not node.target.id.startswith("_"):
+            if _mentions_any(node.annotation):
+                found.append(f"{module}.{prefix}{node.target.id}")
+        elif isinstance(node, ast.Assign) and not in_class:
+            names = [t.id for t in node.targets if isinstance(t, ast.Name) and not t.id.startswith("_")]
+            if names and _mentions_any(node.value) and (module, names[0]) not in JSON_ALIASES:
+                found.append(f"{module}.{names[0]} (alias)")
+    return found
+
+
+def test_no_any_in_a_public_signature():
+    """Functions, methods, public class attributes (dataclass fields are constructor arguments) and
+    public aliases of both packages; loosely typed JSON goes through the two named aliases."""
+    found = [name for module, tree in _modules() if not module.rsplit(".", 1)[-1].startswith("_") for name in _public_any(module, tree.body)]
+    assert not found, "\n".join(found)
+
+
+def test_no_function_longer_than_a_screen():
+    long = [
+        f"{module}.{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for module, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert not long, "\n".join(long)
+
+
+def test_mypy_overrides_name_every_test_module():
+    """tests/ is not a package, so mypy sees its modules by bare name: each must be in the override."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = {m for o in config["tool"]["mypy"]["overrides"] for m in o["module"]}
+    present = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    assert present <= listed, sorted(present - listed)

@@ -65,7 +65,7 @@ def fast_effective(host: dict, org: dict) -> compiler.Effective:
 
 def leaves(data, prefix=()):
     if isinstance(data, dict) and data:
-        out = {}
+        out: dict[tuple, object] = {}
         for key, value in data.items():
             out |= leaves(value, prefix + (key,))
         return out

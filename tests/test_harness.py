@@ -15,7 +15,7 @@ import warnings
 
 import pytest
 
-from smtp_harness import Harness
+from smtp_harness import Harness, HarnessConfig
 from smtp_harness.faults import FaultError, parse_fault
 
 MESSAGE = (
@@ -351,11 +351,12 @@ def test_binds_loopback_by_default():
 
 
 def test_config_errors_are_clear():
-    for options, words in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"tls": "sometimes"}, "tls must be"),
         ({"require_tls": True}, "require_tls"),
         ({"auth_required": True}, "needs at least one user"),
         ({"certfile": "x"}, "go together"),
-    ]:
+    ]
+    for options, words in cases:
         with pytest.raises(ValueError, match=words):
-            Harness(**options)
+            Harness(HarnessConfig.from_options(options))

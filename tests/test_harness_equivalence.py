@@ -13,6 +13,7 @@ from aiosmtpd.smtp import SMTP
 
 from smtp_harness import smtp, tls
 from smtp_harness.config import HarnessConfig
+from smtp_harness.faults import FaultController
 from smtp_harness.smtp import CaptureHandler, HarnessSMTP
 from smtp_harness.store import MessageStore
 
@@ -61,7 +62,7 @@ async def _run(protocol_class: type[SMTP]) -> tuple[list[Any], list[str], list[s
     config = HarnessConfig(tls="starttls", users={"app": "pw"})
     server_tls = tls.throwaway()
     store = MessageStore()
-    handler = RecordingHandler(store, [], False, None)
+    handler = RecordingHandler(store, FaultController(), False, None)
     handler.calls = []
     loop = asyncio.get_running_loop()
     server = await loop.create_server(smtp.smtp_factory(config, handler, server_tls.context, protocol_class), "127.0.0.1", 0)
@@ -101,7 +102,7 @@ def test_same_capture(both):
 
 def test_only_the_harness_classes_change_what_dir_lists():
     store = MessageStore()
-    handler = CaptureHandler(store, [], False, None)
+    handler = CaptureHandler(store, FaultController(), False, None)
     assert set(dir(handler)) == {"handle_AUTH", "handle_DATA", "handle_EHLO", "handle_MAIL", "handle_RCPT"}
     loop = asyncio.new_event_loop()  # given, not made up by aiosmtpd (which would leave it open)
     try:

@@ -97,7 +97,7 @@ def _pipelined_rcpts(h: Harness, count: int) -> list[bytes]:
 
         writer = threading.Thread(target=write)
         writer.start()
-        replies = []
+        replies: list[bytes] = []
         while len(replies) < 2 + count:
             line = reader.readline()
             assert line, "the server closed the connection"

@@ -7,11 +7,10 @@ import shutil
 import signal
 import smtplib
 import ssl
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, cli
+from conftest import CONFIGS, Done, cli
 from served import SMTP_HARNESS, Served
 
 from smtp_harness import Harness
@@ -51,7 +50,7 @@ def files_clean(root: Path) -> None:
             clean(path.read_text(errors="replace"))
 
 
-def run_all(world_root: Path, env: dict[str, str]) -> list[subprocess.CompletedProcess]:
+def run_all(world_root: Path, env: dict[str, str]) -> list[Done]:
     prod, staging = str(world_root / "prod"), str(world_root / "staging")
     calls = [
         ("validate", prod),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import click
 
@@ -60,7 +59,7 @@ for _command in (validate, compile_cmd, explain, diff, flows, check, send_test, 
     main.add_command(_command)
 
 
-def run(entry: Callable[..., Any] = main) -> None:
+def run(entry: Callable[..., object] = main) -> None:
     """Console-script entry: no traceback reaches a user, whatever happens."""
     try:
         entry(standalone_mode=True)

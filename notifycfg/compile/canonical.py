@@ -13,6 +13,8 @@ import functools
 import json
 from typing import Any
 
+from notifycfg.datapath import Json
+
 _scalar = json.JSONEncoder(ensure_ascii=False).encode
 # The same few keys and strings recur in every document; typed, so True never answers for 1.
 _string = functools.lru_cache(maxsize=4096, typed=True)(_scalar)
@@ -29,7 +31,7 @@ class CanonicalEncoder:
     def __init__(self) -> None:
         self._memo: dict[tuple[int, int], tuple[Any, str]] = {}
 
-    def encode(self, value: Any) -> str:
+    def encode(self, value: Json) -> str:
         return self._encode(value, 0) + "\n"
 
     def _encode(self, value: Any, depth: int) -> str:
@@ -53,5 +55,5 @@ class CanonicalEncoder:
         return text
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Json) -> str:
     return CanonicalEncoder().encode(value)

@@ -6,12 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from notifycfg.config import layering as compiler
 from notifycfg.config import schema
 from notifycfg.config.loader import Document
 from notifycfg.config.validate import ValidationResult, validate
+from notifycfg.datapath import JsonObject
 
 
 class NotAnEnvironment(Exception):
@@ -44,7 +44,7 @@ class Environment:
     def effective(self, org: str, track: bool = False) -> compiler.Effective:
         return compiler.compile_org(org, self.base_layers(), _layer(self.orgs[org]), schema.replaced_paths(), track)
 
-    def host_data(self) -> dict[str, Any]:
+    def host_data(self) -> JsonObject:
         """The host's settings with every default filled in (what an organization with no file gets)."""
         return compiler.merge(self.base_layers(), schema.replaced_paths(), track=False)[0]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifycfg.config.layering import Effective
-from notifycfg.datapath import DataPath, dotted
+from notifycfg.datapath import DataPath, Json, dotted
 
 
 class UnknownKey(Exception):
@@ -21,7 +21,7 @@ class UnknownKey(Exception):
 @dataclass(frozen=True)
 class Explained:
     path: str
-    value: Any
+    value: Json
     origin: str  # "file:line" or "schema default"
     overridden: tuple[str, ...]  # lower layers that also set it, highest first
     note: str | None = None

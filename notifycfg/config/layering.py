@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifycfg.datapath import MISSING, DataPath, dig, has_path
+from notifycfg.datapath import MISSING, DataPath, Json, JsonObject, dig, has_path
 
 DEFAULT_LAYER = "schema default"
 
@@ -24,7 +24,7 @@ class Layer:
     """One source of settings: its name (a file, or "schema default") and data."""
 
     name: str
-    data: Mapping[str, Any]
+    data: Mapping[str, Json]
     line_of: Callable[[DataPath], int] | None = field(default=None, compare=False)
 
 
@@ -48,11 +48,11 @@ class Effective:
     """
 
     org: str
-    data: dict[str, Any]
+    data: JsonObject
     mail_settings: str  # "host": the host's SMTP server; "custom": the organization's own
     sources: dict[DataPath, tuple[Layer, ...]] = field(repr=False, default_factory=dict)
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> JsonObject:
         """What compile writes: the input's shape, every default filled in, plus two markers."""
         return {**self.data, "org": self.org, "mail_settings": self.mail_settings}
 
@@ -71,7 +71,7 @@ class Effective:
 
 def merge(
     layers: Sequence[Layer], replaced: frozenset[DataPath], track: bool = True, beneath: Layer | None = None
-) -> tuple[dict[str, Any], dict[DataPath, tuple[Layer, ...]]]:
+) -> tuple[JsonObject, dict[DataPath, tuple[Layer, ...]]]:
     """Effective data and, for each leaf path, the layers that set it (lowest first).
 
     `beneath` (default `layers[0]`, the schema defaults) is all that stays
@@ -143,7 +143,7 @@ def compile_org(
     return Effective(org, data, "custom" if custom else "host", sources)
 
 
-def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Any:
+def merge_at(layers: Sequence[Layer], replaced: frozenset[DataPath], path: DataPath) -> Json:
     """The effective value at `path` alone (no provenance): cheap enough for rules."""
     values = [(layer, value) for layer in layers if (value := dig(layer.data, path)) is not MISSING]
     return _merge(values, path, _prepared(replaced), layers[0], None) if values else None

@@ -9,6 +9,7 @@ tree only when a problem needs a line and column.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from notifycfg.datapath import DataPath
+from notifycfg.datapath import DataPath, Json, JsonObject
 
 MAX_FILE_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -186,7 +187,7 @@ class _Unusual(Exception):
 
 
 _SAFE = yaml.SafeLoader("")
-_PLAIN_BUILDERS = {
+_PLAIN_BUILDERS: dict[str, Callable[[ScalarNode], Json]] = {
     "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
     "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
     "tag:yaml.org,2002:null": lambda node: None,
@@ -228,7 +229,7 @@ def _load(text: str) -> Any:
     return yaml.load(text, Loader=_StrictLoader)
 
 
-def parse(text: str) -> Any:
+def parse(text: str) -> Json:
     """YAML text -> plain data, or LoadError with a position."""
     try:
         if _could_be_deep(text):
@@ -266,7 +267,7 @@ class Document:
 
     file: str
     kind: str
-    data: dict[str, Any]
+    data: JsonObject
     text: str = field(repr=False)
     raw: bytes = field(default=b"", repr=False)
 
@@ -304,7 +305,7 @@ class Document:
         """The scalar exactly as written, when `path` is a plain scalar."""
         _, node, found = self.node_at(path)
         if found == len(path) and isinstance(node, ScalarNode) and not node.style:
-            return node.value
+            return str(node.value)
         return None
 
 

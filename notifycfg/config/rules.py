@@ -16,7 +16,7 @@ from typing import Any
 
 from notifycfg.config import schema
 from notifycfg.config.problems import Severity
-from notifycfg.datapath import DataPath, has_path
+from notifycfg.datapath import DataPath, Json, has_path
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ class Context:
     def __init__(
         self,
         kind: str,
-        data: Mapping[str, Any],
-        effective_at: Callable[[DataPath], Any],
+        data: Mapping[str, Json],
+        effective_at: Callable[[DataPath], Json],
         org_ids: Callable[[], frozenset[str] | None] = lambda: None,
     ) -> None:
         self.kind = kind
@@ -128,7 +128,8 @@ def check(rule_id: str) -> Callable[[Check], Check]:
 
 
 def _smtp(ctx: Context) -> Mapping[str, Any] | None:
-    return ctx.data.get("email", {}).get("smtp")
+    smtp = ctx.data.get("email", {}).get("smtp")
+    return smtp if isinstance(smtp, dict) else None
 
 
 @check("R004")

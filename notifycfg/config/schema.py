@@ -21,7 +21,7 @@ import jsonschema_rs
 from notifycfg.config.formats import FORMATS
 from notifycfg.config.loader import Document
 from notifycfg.config.problems import Problem
-from notifycfg.datapath import DataPath, dotted
+from notifycfg.datapath import DataPath, Json, JsonObject, dotted
 
 SCHEMA_FILES = {
     "host": "host.schema.json",
@@ -41,7 +41,7 @@ def schema_dir() -> Path:
 
 
 @cache
-def schemas() -> dict[str, dict[str, Any]]:
+def schemas() -> dict[str, JsonObject]:
     """Every schema file by name (host, org, flow and their shared defs)."""
     return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(schema_dir().glob("*.schema.json"))}
 
@@ -73,7 +73,7 @@ def _reference(kind: str) -> Any:
     return jsonschema.Draft202012Validator(schemas()[SCHEMA_FILES[kind]], registry=registry, format_checker=checker)
 
 
-def resolve(ref_schema: dict[str, Any], base: str) -> dict[str, Any]:
+def resolve(ref_schema: JsonObject, base: str) -> JsonObject:
     """Follow one local or cross-file `$ref` (the only kinds our schemas use)."""
     ref = ref_schema["$ref"]
     file, _, pointer = ref.partition("#")
@@ -99,7 +99,7 @@ def _walk_defaults(schema: dict[str, Any], base: str) -> Any:
 
 
 @cache
-def defaults(kind: str = "org") -> dict[str, Any]:
+def defaults(kind: str = "org") -> JsonObject:
     """The schema's `default` annotations as one tree: the bottom layer."""
     name = SCHEMA_FILES[kind]
     return _walk_defaults(schemas()[name], name) or {}
@@ -113,7 +113,7 @@ def default_at(path: DataPath, kind: str = "org") -> object:
     return node
 
 
-def fast_is_valid(kind: str, data: Any) -> bool:
+def fast_is_valid(kind: str, data: Json) -> bool:
     try:
         return bool(_fast(kind).is_valid(data))
     except ValueError:
@@ -214,7 +214,7 @@ _TYPE_WORDS = {
 }
 
 
-def describe(value: Any) -> str:
+def describe(value: Json) -> str:
     if value is True or value is False:
         return f"boolean {str(value).lower()}"
     if isinstance(value, int):

@@ -14,7 +14,8 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-from notifycfg.doctor.model import Check, Endpoint, Login, Status
+from notifycfg.compile.endpoint import Endpoint
+from notifycfg.doctor.model import Check, Login, Status
 from notifycfg.doctor.wire import MAX_LINE, WireError, command, read_reply, shown
 from notifycfg.secrets import Resolver, SecretError
 from notifycfg.tls import client_context

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from notifycfg.compile.endpoint import connection
+from notifycfg.compile.endpoint import Endpoint, connection
 from notifycfg.compile.environment import Environment
-from notifycfg.doctor.model import Check, DoctorResult, Endpoint, Login, Probed
+from notifycfg.doctor.model import Check, DoctorResult, Login, Probed
 from notifycfg.doctor.probe import STEPS, Options, probe
 
 # Steps per endpoint, and one more session per further login: what bounds the whole run.

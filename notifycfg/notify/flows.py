@@ -23,6 +23,7 @@ from notifycfg.compile.endpoint import Connection, TlsMode, connection
 from notifycfg.compile.environment import Environment
 from notifycfg.config import events
 from notifycfg.config.loader import Document
+from notifycfg.datapath import JsonObject
 from notifycfg.notify import mailer, messages
 
 FLOW_HEADER = "X-Notifycfg-Flow"
@@ -34,9 +35,9 @@ class Flow:
     file: str
     org: str
     event: str
-    params: dict[str, Any]
-    server: dict[str, Any]
-    expect: dict[str, Any]
+    params: JsonObject
+    server: JsonObject
+    expect: JsonObject
 
     @classmethod
     def from_document(cls, doc: Document) -> Flow:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from notifycfg.datapath import Json
 
 FILE = "platform.yaml"
 DEFAULT_SCOPE = "PM.Setting"
@@ -32,7 +33,7 @@ class PlatformConfig:
         return f"organization {org}" if org else "an unknown partition"
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> PlatformConfig:
+    def from_data(cls, data: Mapping[str, Json]) -> PlatformConfig:
         url = str(data["url"])
         return cls(
             url=url,

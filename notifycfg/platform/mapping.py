@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from notifycfg.datapath import Json
 
 PREFIX = "Email.Smtp."
 HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME = (
@@ -48,7 +49,7 @@ class Desired:
         return (*sorted(self.values.items()), ("password-ref", repr(ref)))
 
 
-def desired(effective: Mapping[str, Any]) -> Desired:
+def desired(effective: Mapping[str, Json]) -> Desired:
     smtp, sender = effective["email"]["smtp"], effective["email"]["from"]
     username = smtp.get("username")
     return Desired(
@@ -84,7 +85,9 @@ class Partition:
     crosses: bool = False  # the host's credentials are written to this organization's partition
 
 
-def partitions(host: Mapping[str, Any], orgs: Mapping[str, Mapping[str, Any]], host_guid: str, guids: Mapping[str, str]) -> list[Partition]:
+def partitions(
+    host: Mapping[str, Json], orgs: Mapping[str, Mapping[str, Json]], host_guid: str, guids: Mapping[str, str]
+) -> list[Partition]:
     """The host's partition and one per organization, in that order."""
     base = desired(host)
     out = [Partition("host", host_guid, base)]

@@ -24,7 +24,7 @@ from notifycfg.compile.environment import Environment, UnknownOrganization, load
 from notifycfg.compile.output import inputs_digest
 from notifycfg.config import schema
 from notifycfg.config.problems import Refused
-from notifycfg.datapath import Change, DataPath, changes, dig, dotted, has_path
+from notifycfg.datapath import Change, DataPath, JsonObject, changes, dig, dotted, has_path
 from notifycfg.files import write_all
 
 AUDIT_LOG = "promotions.jsonl"
@@ -177,7 +177,7 @@ def _render_file(dst_file: Path, src_file: Path, kind: str, exists: bool) -> byt
 class Outcome:
     plan: Plan
     written: list[str]
-    audit: dict[str, Any] | None
+    audit: JsonObject | None
 
 
 def promote(source: str, target: str, orgs: list[str] | None = None, allow_removals: bool = False, dry_run: bool = False) -> Outcome:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from notifycfg.config.validate import ValidationResult
+from notifycfg.datapath import Json
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.platform.plan import PartitionPlan, PlanResult
 
 
-def dumps(body: Any) -> str:
+def dumps(body: Json) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
