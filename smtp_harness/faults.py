@@ -13,12 +13,14 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from smtp_harness.jsontypes import Json, JsonObject
 
-STAGES = ("ehlo", "auth", "mail", "rcpt", "data")
-ACTIONS = ("reply", "drop", "delay")
+Stage = Literal["ehlo", "auth", "mail", "rcpt", "data"]
+Action = Literal["reply", "drop", "delay"]
+STAGES: tuple[Stage, ...] = get_args(Stage)
+ACTIONS: tuple[Action, ...] = get_args(Action)
 _REPLY = re.compile(r"([245]\d\d)(?:[ -](.*))?")
 
 
@@ -38,8 +40,8 @@ class Fault:
     string with parse_fault("rcpt=550 5.1.1 No such user,rcpt=^bounce@").
     """
 
-    stage: str
-    action: str = "reply"
+    stage: Stage
+    action: Action = "reply"
     code: int = 451
     message: str = "4.3.0 Fault injected by smtp_harness"
     delay: float = 0.0
@@ -71,7 +73,7 @@ class Fault:
     def reply(self) -> str:
         return f"{self.code} {self.message}"
 
-    def matches(self, stage: str, transaction: int, recipients: list[str]) -> bool:
+    def matches(self, stage: Stage, transaction: int, recipients: list[str]) -> bool:
         if stage != self.stage or (self.times is not None and self.hits >= self.times):
             return False
         if self.nth is not None and transaction != self.nth:

@@ -16,7 +16,7 @@ from typing import Any
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_RCPT, HarnessConfig
-from smtp_harness.faults import FaultController
+from smtp_harness.faults import FaultController, Stage
 from smtp_harness.maildir import Maildir
 from smtp_harness.store import Message, MessageStore, StoreFull, footprint
 
@@ -125,7 +125,7 @@ class CaptureHandler:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0)
 
-    async def _fault(self, server: SMTP, stage: str, recipients: list[str], transaction: int) -> str | None:
+    async def _fault(self, server: SMTP, stage: Stage, recipients: list[str], transaction: int) -> str | None:
         """The reply to send instead of the normal one, or None to carry on."""
         for fault in self.faults:
             if not fault.matches(stage, transaction, recipients):

@@ -126,7 +126,9 @@ def _public_any(module: str, body: list[ast.stmt], prefix: str = "", in_class: b
 def test_no_any_in_a_public_signature():
     """Functions, methods, public class attributes (dataclass fields are constructor arguments) and
     public aliases of both packages; loosely typed JSON goes through the two named aliases."""
-    found = [name for module, tree in _modules() if not module.rsplit(".", 1)[-1].startswith("_") for name in _public_any(module, tree.body)]
+    found = [
+        name for module, tree in _modules() if not module.rsplit(".", 1)[-1].startswith("_") for name in _public_any(module, tree.body)
+    ]
     assert not found, "\n".join(found)
 
 

@@ -18,7 +18,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -29,10 +29,13 @@ from notifycfg.tls import client_context
 RETRIED = {502, 503, 504}
 
 
+FailureClass = Literal["auth", "permission", "not-found", "rate-limited", "server", "connection", "tls", "protocol"]
+
+
 class PlatformError(Exception):
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: FailureClass, message: str) -> None:
         super().__init__(f"{kind}: {message}")
-        self.kind = kind
+        self.kind: FailureClass = kind
         self.message = message
 
 

@@ -18,7 +18,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from notifycfg.compile.environment import Environment, UnknownOrganization, load_environment
 from notifycfg.compile.output import inputs_digest
@@ -31,10 +31,13 @@ AUDIT_LOG = "promotions.jsonl"
 LOCAL_MARK = "x-notifycfg-local"
 
 
+FileAction = Literal["created", "changed", "removed"]
+
+
 @dataclass
 class FilePlan:
     name: str  # host.yaml, orgs/<id>.yaml
-    action: str  # created | changed | removed
+    action: FileAction
     changes: list[Change] = field(default_factory=list)
     skipped: bool = False  # a removal without --allow-removals
 
