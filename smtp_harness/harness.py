@@ -74,7 +74,6 @@ class AsyncHarness:
             smtp.smtp_factory(cfg, handler, context),
             cfg.host,
             cfg.port,
-            ssl=context if cfg.tls == "implicit" else None,
             reuse_address=True,
         )
         self._servers.append(server)
@@ -99,11 +98,13 @@ class AsyncHarness:
         self._http_runner, self.http_port = await start_http(HttpState(self.store, self.fault_controller, settings), cfg.http_port)
 
     async def stop(self) -> None:
+        # Connections first, the listening socket after: on Python 3.11 a connection accepted
+        # in the loop turn before Server.close() leaves its socket open for the garbage collector
+        # (the transport fails to attach to the closed server). Late arrivals are aborted too.
+        if self._handler is not None:
+            await self._handler.settle(timeout=0.5)
         for server in self._servers:
             server.close()
-        if self._handler is not None:
-            self._handler.close_all()
-            await self._handler.settle(timeout=0.5)
         if self._http_runner is not None:
             await self._http_runner.cleanup()
             self._http_runner = None

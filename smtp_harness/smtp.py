@@ -38,6 +38,8 @@ def _not_benign(record: logging.LogRecord) -> bool:
 
 logging.getLogger("mail.log").addFilter(_not_benign)
 HOSTNAME = "localhost"
+# Loop turns an accepted connection takes to have its protocol and its transport connected (asyncio's accept task).
+_ACCEPT_TURNS = 3
 
 
 @cache
@@ -69,6 +71,16 @@ class HarnessSMTP(SMTP):
         # aiosmtpd sets no smtp_/auth_ attribute on instances: the class's names are all of them.
         cls: type = type(self)
         return list(_class_names(cls, ("smtp_", "auth_")))
+
+    socket_transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # The first transport is the socket's; after STARTTLS the protocol is handed the TLS one.
+        # Kept so that stop can always close the socket: a TLS transport closed twice (QUIT, then
+        # the session's end) forgets its socket while that socket still waits for close_notify.
+        if self.socket_transport is None:
+            self.socket_transport = transport
+        super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         super().connection_lost(error)
@@ -102,6 +114,7 @@ class CaptureHandler:
         self.maildir = maildir
         self.transactions = 0
         self.connections: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        self.handshakes: set[asyncio.Task[None]] = set()
 
     def close_all(self) -> None:
         """Drop every open client connection (on stop).
@@ -111,18 +124,26 @@ class CaptureHandler:
         acknowledged message is already stored.
         """
         for protocol in list(self.connections):
-            transport = protocol.transport
-            if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
-                transport.abort()
+            for transport in (protocol.transport, getattr(protocol, "socket_transport", None)):
+                if isinstance(transport, asyncio.WriteTransport):  # closing ones too: a TLS close may wait forever
+                    transport.abort()
 
     async def settle(self, timeout: float) -> None:
-        """Wait (bounded) until every connection has run connection_lost: aborted ones
-        close their sockets on the next loop turns, and one still in its TLS handshake
-        (implicit TLS) has no transport to abort until the handshake ends."""
+        """Close every connection and wait (bounded) until each has run connection_lost.
+
+        A connection accepted just before gets its protocol and transport within the
+        next loop turns: those turns pass first, then everything is aborted, again each
+        turn (an aborted socket closes on the next turn; a late arrival is caught), until
+        none is left.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        for _ in range(_ACCEPT_TURNS):
+            await asyncio.sleep(0)
+        self.close_all()
         while self.connections and loop.time() < deadline:
             await asyncio.sleep(0.01)
+            self.close_all()
         await asyncio.sleep(0)
 
     async def _fault(self, server: SMTP, stage: Stage, recipients: list[str], transaction: int) -> str | None:
@@ -245,10 +266,67 @@ def authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
     return check
 
 
+class _Handshaking(asyncio.Protocol):
+    """The TLS transport's protocol until the SMTP protocol takes over: it keeps whatever arrives
+    in between (a client should wait for the greeting, but nothing it sends is lost)."""
+
+    def __init__(self) -> None:
+        self.early: list[bytes] = []
+        self.lost = False
+
+    def data_received(self, data: bytes) -> None:
+        self.early.append(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+
+
+class ImplicitTLS(asyncio.Protocol):
+    """Implicit TLS (the 465 way) with the socket's transport in hand from the first byte.
+
+    The loop's own `ssl=` server hides the socket until the handshake ends, so a
+    connection stuck in (or failing) its handshake could outlive a stopped harness.
+    Here the handshake runs through loop.start_tls; the SMTP protocol knows its socket
+    at once (stop aborts it at any stage) and is connected to the finished TLS transport.
+    """
+
+    def __init__(self, smtp: SMTP, handler: CaptureHandler, context: ssl.SSLContext, handshake_timeout: float) -> None:
+        self.smtp, self.handler, self.context, self.timeout = smtp, handler, context, handshake_timeout
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # a stream server's socket transport
+        if isinstance(self.smtp, HarnessSMTP):
+            self.smtp.socket_transport = transport
+        task = asyncio.get_running_loop().create_task(self._handshake(transport))
+        self.handler.handshakes.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(self.handler.handshakes.discard)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # Called only while this is the socket's protocol: gone (or aborted) before its handshake began.
+        self.handler.connections.discard(self.smtp)
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        waiting = _Handshaking()
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(transport, waiting, self.context, server_side=True, ssl_handshake_timeout=self.timeout)
+        except (OSError, ssl.SSLError, TimeoutError, ConnectionError, asyncio.CancelledError):
+            tls = None
+        if tls is None or waiting.lost:  # refused, timed out, or gone: never an SMTP session
+            transport.abort()
+            self.handler.connections.discard(self.smtp)
+            return
+        tls.set_protocol(self.smtp)
+        self.smtp.connection_made(tls)
+        for data in waiting.early:
+            self.smtp.data_received(data)
+
+
 def smtp_factory(
     settings: HarnessConfig, handler: CaptureHandler, tls_context: ssl.SSLContext | None, protocol_class: type[SMTP] = HarnessSMTP
-) -> Callable[[], SMTP]:
-    """A protocol factory for loop.create_server (port 0 works, unlike aiosmtpd's Controller)."""
+) -> Callable[[], asyncio.BaseProtocol]:
+    """A protocol factory for loop.create_server (port 0 works, unlike aiosmtpd's Controller);
+    with tls="implicit", every connection's SMTP protocol behind an ImplicitTLS handshake."""
     kwargs: dict[str, Any] = {
         "hostname": HOSTNAME,
         "data_size_limit": settings.size_limit,
@@ -284,4 +362,7 @@ def smtp_factory(
         handler.connections.add(protocol)
         return protocol
 
+    if settings.tls == "implicit" and tls_context is not None:
+        context, timeout = tls_context, min(settings.idle_timeout, 60.0)
+        return lambda: ImplicitTLS(make(), handler, context, timeout)
     return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import smtplib
 import ssl
 
@@ -108,3 +109,45 @@ def test_fixtures_are_documented_in_pytest_fixtures(pytester):
     result = pytester.runpytest_subprocess("--fixtures", "-p", "no:randomly")
     text = result.stdout.str()
     assert "A running capturing SMTP server" in text and "Start harnesses with" in text
+
+
+def _quit_but_stay(host: str, port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """STARTTLS, QUIT, read the 221, and keep the connection open: no close_notify ever comes."""
+    import socket
+
+    raw = socket.create_connection((host, port), timeout=10)
+    reader = raw.makefile("rb")
+    reader.readline()
+    raw.sendall(b"EHLO client.example\r\n")
+    while reader.readline()[3:4] == b"-":
+        pass
+    raw.sendall(b"STARTTLS\r\n")
+    assert reader.readline().startswith(b"220")
+    tls = context.wrap_socket(raw, server_hostname=host)
+    tls.sendall(b"EHLO client.example\r\nQUIT\r\n")
+    answers = tls.makefile("rb")
+    while not answers.readline().startswith(b"221"):
+        pass
+    return tls
+
+
+def test_stop_closes_a_tls_connection_left_in_its_shutdown():
+    """The server's TLS close after QUIT waits for the client's close_notify; stopping the harness
+    must still close that connection (it used to stay open until the garbage collector found it)."""
+
+    async def scenario() -> ssl.SSLSocket:
+        async with AsyncHarness(tls="starttls", http=False) as h:
+            context = ssl.create_default_context(cafile=str(h.ca_path))
+            return await asyncio.get_running_loop().run_in_executor(None, _quit_but_stay, h.host, h.port, context)
+
+    client = asyncio.run(scenario())
+    gc.collect()  # a transport left open is reported now, in this test (warnings are errors)
+    try:
+        client.settimeout(5)
+        try:
+            closed = client.recv(1) == b""
+        except (ssl.SSLError, ConnectionResetError):
+            closed = True
+        assert closed  # the server's side is gone, not waiting for a garbage collection
+    finally:
+        client.close()
