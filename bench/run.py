@@ -146,8 +146,11 @@ def inbox_section(results: dict) -> list[str]:
         f"| first page of rows shown (median) | {paint['rows_shown_ms']:.0f} ms | at most 1 s |",
     ]
     for name, figure in api.items():
-        figures = f"{figure['p50_ms']:.1f} / {figure['p95_ms']:.1f} ms"
-        lines.append(f"| GET /api/messages, {name}: p50 / p95 of 100 | {figures} | p95 at most 50 ms |")
+        figures = f"{figure['p50_ms']:.1f} / {figure['p95_ms']:.1f} / {figure['max_ms']:.1f} ms"
+        lines.append(f"| GET /api/messages, {name}: p50 / p95 / max of 100, realistic mail | {figures} | p95 at most 50 ms |")
+    for name, figure in results["summary"].items():
+        figures = f"{figure['p50_ms']:.1f} / {figure['p95_ms']:.1f} / {figure['max_ms']:.1f} ms"
+        lines.append(f"| one summary() pass over 1,000 realistic messages, {name}: p50 / p95 / max of 20 | {figures} | |")
     ratios = ", ".join(f"{r:.2f}" for r in stream["ratios"])
     lines += [
         f"| SMTP throughput with one live-stream client / none (rounds: {ratios}) | {stream['median']:.2f} (median) | at least 0.95 |",

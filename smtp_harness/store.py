@@ -10,6 +10,7 @@ them in `stats()["evicted"]`.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -93,7 +94,13 @@ class Message:
 
     @property
     def subject(self) -> str | None:
-        return cast(str | None, self._cached("subject", lambda: self.header("Subject")))
+        return cast(str | None, self._cached("subject", self._subject))
+
+    def _subject(self) -> str | None:
+        # Most subjects are plain ASCII: read as written (unfolded), about five times faster than
+        # email.policy.default's header objects, which decode anything else (encoded words, UTF-8).
+        known, text = _plain_header(_header_block(self.raw), b"subject")
+        return text if known else self.header("Subject")
 
     @property
     def headers(self) -> list[list[str]]:
@@ -177,6 +184,27 @@ def footprint(raw: bytes, mail_from: str, rcpt_to: tuple[str, ...] | list[str]) 
 
 def _parse(raw: bytes, headersonly: bool = False) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw, headersonly=headersonly)
+
+
+_FOLD = re.compile(rb"\r?\n(?=[ \t])")
+_LINE_END = re.compile(rb"\r?\n(?![ \t])")
+_PLAIN = re.compile(rb"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
+
+
+def _plain_header(block: bytes, name: bytes) -> tuple[bool, str | None]:
+    """(True, text) when policy.default would show the one `name:` header as written, unfolded (or
+    (True, None): there is none); (False, None) for anything else: encoded words, other bytes, tabs,
+    runs of spaces, repeats. Then policy.default decides."""
+    found = list(re.finditer(rb"^" + name + rb"[ \t]*:", block, re.IGNORECASE | re.MULTILINE))
+    if not found:
+        return True, None
+    if len(found) > 1:
+        return False, None
+    end = _LINE_END.search(block, found[0].end())
+    value = _FOLD.sub(b"", block[found[0].end() : end.start() if end else len(block)]).lstrip(b" ")
+    if b"=?" in value or not _PLAIN.fullmatch(value):
+        return False, None
+    return True, value.decode("ascii")
 
 
 def _header_block(raw: bytes) -> bytes:

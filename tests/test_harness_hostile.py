@@ -11,6 +11,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_inbox_http import request
 
 from smtp_harness import Harness
@@ -147,3 +149,18 @@ def test_the_caps_are_options_and_shown_in_stats():
     assert detail["note"] == "not parsed: more than 10 MIME parts (the harness's limit); shown raw"
     for option in ("--max-rcpt", "--max-parts", "--max-depth"):
         assert CliRunner().invoke(main, ["serve", option, "0"]).exit_code == 2
+
+
+@settings(max_examples=max(300, settings.default.max_examples))
+@given(st.text(alphabet=st.sampled_from("ab é=?_\t:;<>[]'\"\r\n-"), max_size=30), st.sampled_from([b"Subject", b"subject", b"SUBJECT"]))
+def test_the_fast_subject_is_what_the_email_package_says(value, name):
+    """The list shows subjects read without email.policy.default when that changes nothing."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from smtp_harness.store import Message
+
+    raw = b"From: a@example.com\r\n" + name + b": " + value.replace("\r\n", "\r\n ").encode() + b"\r\nTo: b@example.com\r\n\r\nbody\r\n"
+    expected = BytesParser(policy=policy.default).parsebytes(raw).get("Subject")
+    message = Message("1", "a@example.com", ("b@example.com",), raw, False, None, None, "127.0.0.1:1", 0.0)
+    assert message.subject == (None if expected is None else str(expected))
