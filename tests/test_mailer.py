@@ -12,6 +12,8 @@ from email import policy
 
 import pytest
 from conftest import CONFIGS, cli
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from notifycfg.config import events
 from notifycfg.notify import mailer, messages
@@ -247,3 +249,38 @@ def test_send_test_never_acts_on_bytes_sent_before_the_tls_handshake(tmp_path):
     verbs = [line.split(b" ")[0].upper() for line in received]
     assert verbs[0] == b"EHLO" and b"AUTH" in verbs and set(verbs) <= {b"EHLO", b"AUTH", b"QUIT"}, verbs  # no MAIL, RCPT or DATA
     assert "wrong-pw-5d0e" not in done.stdout + done.stderr
+
+
+_NAME_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029", min_codepoint=0x20)
+_SPECIALS = st.sampled_from(list("<>()[]:;@\\,.\"'|=?!#") + ["<img src=x onerror=alert(1)>", "on-call: <ops@initech.example>, x", " "])
+_ADDRESSES = ["alerts@globex.example", "it-alerts+robots@mail.initech.example.net", "a" * 64 + "@example.com"]
+
+
+@pytest.fixture(scope="module")
+def plain_harness():
+    with Harness(http=False) as h:
+        yield h
+
+
+@settings(max_examples=max(80, settings.default.max_examples))
+@given(
+    name=st.lists(st.one_of(st.text(_NAME_CHARS, min_size=1, max_size=12), _SPECIALS), min_size=1, max_size=12).map("".join),
+    address=st.sampled_from(_ADDRESSES),
+)
+def test_the_from_header_arrives_as_the_settings_hold_it(plain_harness, name, address):
+    """Every display name the schema and rules accept, long and full of RFC 5322 specials, parses back
+    exactly (with its address, and as one address) from a message really sent to the harness."""
+    from email.utils import getaddresses
+
+    from notifycfg.compile.endpoint import Connection, Endpoint
+    from notifycfg.config.formats import display_name_change, header_text_problem
+
+    name = name[:128]
+    assume(name and not header_text_problem(name) and not display_name_change(name))
+    plain_harness.clear()
+    message = messages.build(events.Rendered("s", "t", "<p>h</p>"), {"address": address, "display_name": name}, TO)
+    mailer.send(message, TO, Connection(Endpoint(plain_harness.host, plain_harness.port, "plain"), None, None, None), timeout=10)
+    (captured,) = plain_harness.wait_for(1, timeout=10)
+    parsed = email.message_from_bytes(captured.raw, policy=policy.default)
+    assert [(a.display_name, a.addr_spec) for a in parsed["From"].addresses] == [(name, address)]
+    assert getaddresses([str(parsed["From"])]) == [(name, address)]  # the classic parser agrees

@@ -62,6 +62,11 @@ CASES = {
         SMTP + "    username: u\n    password: {env: P}\n    anonymous: true\n",
         ("o.yaml", 7, 5, "R013", "error", "email.smtp.anonymous"),
     ),
+    "R014": (
+        'email:\n  from:\n    display_name: "Payroll <payroll@bank.example>"\n',
+        ("o.yaml", 3, 19, "R014", "warning", "email.from.display_name"),
+    ),
+    "R015": ('email:\n  from:\n    display_name: "Ops  Team"\n', ("o.yaml", 3, 19, "R015", "error", "email.from.display_name")),
 }
 
 

@@ -65,6 +65,18 @@ def header_text_problem(value: str) -> str | None:
     return None
 
 
+def display_name_change(value: str) -> str | None:
+    """How mail readers would change a display name sent as written (RFC 5322 parsers trim and
+    collapse whitespace in a phrase and decode `=?...?=`), or None when it arrives unchanged."""
+    if value != value.strip(" "):
+        return "spaces at either end are dropped"
+    if "  " in value:
+        return "a run of spaces is read as one"
+    if "=?" in value:
+        return "`=?` starts an encoded word that readers decode"
+    return None
+
+
 def regex_problem(value: str) -> str | None:
     import re as regex
     import warnings

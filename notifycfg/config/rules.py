@@ -10,11 +10,13 @@ step).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from notifycfg.config import schema
+from notifycfg.config.formats import display_name_change
 from notifycfg.config.problems import Severity
 from notifycfg.datapath import DataPath, Json, has_path
 
@@ -29,6 +31,7 @@ class Rule:
 
 
 SMTP: DataPath = ("email", "smtp")
+SENDER: DataPath = ("email", "from")
 EVENTS_SCOPE: DataPath = ("notifications",)
 
 RULES: dict[str, Rule] = {
@@ -73,6 +76,20 @@ RULES: dict[str, Rule] = {
             SMTP,
         ),
         Rule("R013", "anonymous-with-username", "error", "`anonymous: true` and a username at once.", SMTP),
+        Rule(
+            "R014",
+            "display-name-like-address",
+            "warning",
+            "A sender display name that looks like an email address or holds `<` or `>`: readers may take it for the sender.",
+            SENDER,
+        ),
+        Rule(
+            "R015",
+            "display-name-not-kept",
+            "error",
+            "A sender display name mail readers would change: spaces at either end or in a run, or `=?` (read as an encoded word).",
+            SENDER,
+        ),
         Rule("F001", "flow-unknown-org", "error", "A flow names an organization that has no `orgs/<org-id>.yaml`.", ("org",)),
         Rule(
             "F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).", ("event",)
@@ -212,6 +229,32 @@ def _anonymous_with_username(ctx: Context) -> Iterator[Finding]:
     smtp = _smtp(ctx)
     if smtp and smtp.get("anonymous") and "username" in smtp:
         yield Finding(SMTP + ("anonymous",), "`anonymous: true` contradicts `username`: remove one", True)
+
+
+def _display_name(ctx: Context) -> str | None:
+    name = ctx.data.get("email", {}).get("from", {}).get("display_name") if isinstance(ctx.data.get("email"), dict) else None
+    return name if isinstance(name, str) else None
+
+
+_LOOKS_LIKE_ADDRESS = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
+
+
+@check("R014")
+def _display_name_like_address(ctx: Context) -> Iterator[Finding]:
+    name = _display_name(ctx)
+    if name is not None and (_LOOKS_LIKE_ADDRESS.search(name) or "<" in name or ">" in name):
+        yield Finding(
+            SENDER + ("display_name",),
+            f"the display name {name!r} looks like an address or holds `<`/`>`: a reader may take it for the sender (a spoofing pattern)",
+        )
+
+
+@check("R015")
+def _display_name_not_kept(ctx: Context) -> Iterator[Finding]:
+    name = _display_name(ctx)
+    problem = None if name is None else display_name_change(name)
+    if problem:
+        yield Finding(SENDER + ("display_name",), f"the display name {name!r} would not arrive as written: {problem}")
 
 
 @check("F001")

@@ -9,6 +9,12 @@ from email.utils import formatdate, make_msgid
 
 from notifycfg.config.events import Rendered
 
+# Lines folded at RFC 5322's hard limit (998), not at its 78-character advice: when the email package
+# folds a long From whose display name holds specials (`<`, `;`, `,`), it drops the quotes, and the
+# header then parses as another address, or as two. A display name (at most 128 characters, schema)
+# and an address always fit on one line. Proven by tests/test_mailer.py's round-trip property.
+POLICY = SMTP.clone(max_line_length=998)
+
 
 def _address(address: str, display_name: str | None = None) -> Address:
     local, _, domain = address.rpartition("@")
@@ -18,7 +24,7 @@ def _address(address: str, display_name: str | None = None) -> Address:
 def build(rendered: Rendered, sender: dict[str, str], to: list[str], extra_headers: dict[str, str] | None = None) -> EmailMessage:
     """multipart/alternative (text, then HTML), From with an encoded display name,
     Message-ID and Date. `email` refuses CR/LF in any header value."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["From"] = _address(sender["address"], sender.get("display_name"))
     message["To"] = [_address(a) for a in to]
     message["Subject"] = rendered.subject
