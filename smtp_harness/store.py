@@ -201,7 +201,9 @@ def _plain_header(block: bytes, name: bytes) -> tuple[bool, str | None]:
     if len(found) > 1:
         return False, None
     end = _LINE_END.search(block, found[0].end())
-    value = _FOLD.sub(b"", block[found[0].end() : end.start() if end else len(block)]).lstrip(b" ")
+    # As the email package reads it: the first line's leading blanks dropped, continuation lines kept whole.
+    first, *continued = _FOLD.split(block[found[0].end() : end.start() if end else len(block)])
+    value = first.lstrip(b" \t") + b"".join(continued)
     if b"=?" in value or not _PLAIN.fullmatch(value):
         return False, None
     return True, value.decode("ascii")

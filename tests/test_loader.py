@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 import pytest
@@ -52,19 +51,17 @@ def test_yaml11_boolean_key_says_quote_it():
     assert 'quote it ("no")' in error.message
 
 
-def test_billion_laughs_is_refused_fast_and_small():
+def test_billion_laughs_is_refused_small():
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     tracemalloc.start()
-    started = time.perf_counter()
     error = refusal("\n".join(lines) + "\n")
-    elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert error.rule == "L003" and "alias" in error.message
-    # Generous bounds: a bomb expands to 9^9 values; refused long before.
-    assert elapsed < 1.0 and peak < 20 * 1024 * 1024
+    # A bomb expands to 9^9 values: refused long before, in little memory (and time: pytest-timeout bounds it).
+    assert peak < 20 * 1024 * 1024
 
 
 def test_merge_keys_are_fine_and_duplicates_across_merge_are_not_errors():

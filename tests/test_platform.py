@@ -163,13 +163,13 @@ def test_unknown_partition_is_not_found(world):
 
 def test_rate_limits_expiring_tokens_drops_and_wrapped_answers_are_survived(world):
     standin, _, _, guids = world
-    standin.faults.rate_limited = 0.15  # five 429s in a row for one call: about 1 in 13,000
+    standin.faults.rate_limit_every = 3  # a fixed schedule: every third API request is told to slow down
     standin.faults.retry_after = 0
-    standin.faults.token_uses = 5
+    standin.faults.token_uses = 8  # one refresh: the first token serves 8 of the 15 calls, the fresh one the other 7
     standin.faults.drop_next = 2
     standin.faults.wrapped = True
     assert run(world, "apply").returncode == 0
-    standin.faults.rate_limited = 0.0
+    standin.faults.rate_limit_every = 0
     assert run(world, "plan").returncode == 0
     assert standin.token_requests >= 2  # fetched again after the 401
     assert standin.answered_429 > 0 and standin.dropped == 2
