@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
 
 from common import WORK, timed
+from support import LoopThread
 
 ENDPOINTS, DELAY = 50, 0.2
 
@@ -36,21 +36,16 @@ async def _client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 
 @contextlib.contextmanager
 def slow_servers(count: int) -> Iterator[list[int]]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
     async def start() -> list[asyncio.Server]:
         return [await asyncio.start_server(_client, "127.0.0.1", 0) for _ in range(count)]
 
-    servers = asyncio.run_coroutine_threadsafe(start(), loop).result(30)
-    try:
-        yield [s.sockets[0].getsockname()[1] for s in servers]
-    finally:
-        for server in servers:
-            server.close()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
+    with LoopThread() as thread:
+        servers = thread.run(start())
+        try:
+            yield [s.sockets[0].getsockname()[1] for s in servers]
+        finally:
+            for server in servers:
+                server.close()
 
 
 def make_env(ports: list[int]):

@@ -31,9 +31,7 @@ from pathlib import Path
 import bench_harness as bh
 from common import ROOT
 from postfix_tools import tools
-
-sys.path.insert(0, str(ROOT / "tests"))
-from browser import chrome  # noqa: E402
+from support.browser import chrome
 
 LOADED, ROUND = 10_000, 4_000
 

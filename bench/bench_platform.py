@@ -17,10 +17,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import ROOT, WORK, timed
-
-sys.path.insert(0, str(ROOT / "tests"))
-from platform_standin import Client, Served, StandIn  # noqa: E402
+from common import WORK, timed
+from platform_standin import Client, Served, StandIn
 
 ORGS, LATENCY, SECRET = 1_000, 0.020, "bench-client-secret"
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, machine, save_json, versions  # noqa: E402
 

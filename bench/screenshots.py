@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-import sys
 from email.message import EmailMessage
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from browser import chrome  # noqa: E402
+from support.browser import chrome
 
-from smtp_harness import Harness  # noqa: E402
+from smtp_harness import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MAILS = [
     (

@@ -10,6 +10,7 @@ them in `stats()["evicted"]`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import threading
 import time
@@ -361,14 +362,35 @@ class MessageStore:
                 self._changed.wait(left)
 
     async def wait_for_async(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.messages(**_filters(filters))
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"{len(found)} of {count} message(s) matching {filters} after {timeout}s")
-            await asyncio.sleep(0.02)
+        """As wait_for, on the caller's loop: woken by each message stored (from any thread), never polling."""
+        loop = asyncio.get_running_loop()
+        stored = asyncio.Event()
+
+        def wake(message: Message) -> None:
+            try:
+                here = asyncio.get_running_loop() is loop
+            except RuntimeError:
+                here = False
+            if here:
+                stored.set()
+            else:
+                loop.call_soon_threadsafe(stored.set)
+
+        unsubscribe = self.subscribe(wake)
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                stored.clear()  # before looking: a message stored from now on wakes the wait below
+                found = self.messages(**_filters(filters))
+                left = deadline - loop.time()
+                if len(found) >= count:
+                    return found
+                if left <= 0:
+                    raise TimeoutError(f"{len(found)} of {count} message(s) matching {filters} after {timeout}s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stored.wait(), left)
+        finally:
+            unsubscribe()
 
 
 def _filters(filters: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import socket
@@ -15,6 +14,7 @@ from typing import Any
 
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from support import LoopThread
 
 
 @contextlib.contextmanager
@@ -76,22 +76,17 @@ def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -
 @contextlib.contextmanager
 def early_auth_server(context: ssl.SSLContext) -> Iterator[int]:
     """aiosmtpd offering STARTTLS *and* AUTH before TLS (auth_require_tls=False)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    with LoopThread() as thread:
 
-    def make() -> SMTP:
-        return SMTP(_Accept(), tls_context=context, auth_require_tls=False, authenticator=_auth, loop=loop)
+        def make() -> SMTP:
+            return SMTP(_Accept(), tls_context=context, auth_require_tls=False, authenticator=_auth, loop=thread.loop)
 
-    server = asyncio.run_coroutine_threadsafe(loop.create_server(make, "127.0.0.1", 0), loop).result(10)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+        server = thread.run(thread.loop.create_server(make, "127.0.0.1", 0))
+        try:
+            yield server.sockets[0].getsockname()[1]
+        finally:
+            server.close()
+            thread.run(server.wait_closed())
 
 
 def certificate(folder: Path, ca: trustme.CA, name: str, *, days: int = 365, starts_in_days: int = -1) -> tuple[str, str]:

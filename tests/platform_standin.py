@@ -21,12 +21,12 @@ import asyncio
 import random
 import secrets
 import ssl
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import trustme
 from aiohttp import web
+from support import LoopThread
 
 MASK = "********"
 
@@ -162,8 +162,7 @@ class Served:
     def __init__(self, standin: StandIn, folder: Path) -> None:
         self.standin = standin
         self.folder = folder
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._loop = LoopThread()
         self._runner: web.AppRunner | None = None
 
     def __enter__(self) -> StandIn:
@@ -172,8 +171,7 @@ class Served:
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         ca_path = self.folder / "platform-ca.pem"
         ca.cert_pem.write_to_path(str(ca_path))
-        self._thread.start()
-        port = asyncio.run_coroutine_threadsafe(self._start(context), self._loop).result(30)
+        port = self._loop.__enter__().run(self._start(context))
         self.standin.url = f"https://127.0.0.1:{port}{self.standin.base}"
         self.standin.ca_path = str(ca_path)
         return self.standin
@@ -187,7 +185,5 @@ class Served:
 
     def __exit__(self, *exc: object) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
+            self._loop.run(self._runner.cleanup())
+        self._loop.__exit__()

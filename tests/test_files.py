@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, cli_process
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from support import snapshot
 
 
 @pytest.mark.e2e
@@ -34,10 +31,10 @@ def test_commands_touch_only_what_they_were_given(tmp_path):
         (("promote", "staging", "prod"), {"prod/"}),
     ]
     for args, allowed in cases:
-        before = tree(work)
+        before = snapshot(work)
         done = cli_process(*args, cwd=work, env=env)  # a real process: TMPDIR must reach tempfile
         assert done.returncode in (0, 1), (args, done.stderr)
-        after = tree(work)
+        after = snapshot(work)
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         outside = {k for k in changed if not any(k == a or (a.endswith("/") and k.startswith(a)) for a in allowed)}
         assert not outside, (args, outside)
@@ -53,7 +50,7 @@ def test_the_atomic_writer_interrupted_leaves_the_target_as_it_was(tmp_path, exa
     root.mkdir()
     (root / "keep.yaml").write_text("old\n")
     (root / "gone.yaml").write_text("still here\n")
-    before = tree(root)
+    before = snapshot(root)
 
     class Interrupted(dict):
         def items(self):
@@ -63,7 +60,7 @@ def test_the_atomic_writer_interrupted_leaves_the_target_as_it_was(tmp_path, exa
 
     with pytest.raises(KeyboardInterrupt):
         write_all(root, Interrupted(), exact=exact)
-    assert tree(root) == before
+    assert snapshot(root) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
     assert sorted(p.name for p in root.iterdir()) == ["gone.yaml", "keep.yaml"]
 
@@ -75,7 +72,7 @@ def test_the_atomic_writer_in_promote_mode_writes_and_removes_only_what_it_is_to
     (tmp_path / "b").write_text("b\n")
     (tmp_path / "c").write_text("c\n")
     write_all(tmp_path, {"a": b"A\n", "b": None, "d": b"D\n"})
-    assert tree(tmp_path) == {"a": b"A\n", "c": b"c\n", "d": b"D\n"}
+    assert snapshot(tmp_path) == {"a": b"A\n", "c": b"c\n", "d": b"D\n"}
 
 
 def _entries(folder: Path) -> list[str]:

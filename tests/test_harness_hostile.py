@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_inbox_http import request
+from support.inbox import request
 
 from smtp_harness import Harness
 from smtp_harness.mime import shape

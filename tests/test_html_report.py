@@ -59,8 +59,8 @@ def _hostile_result(base: str) -> FlowResult:
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
 def test_hostile_mail_in_the_report_stays_inert_in_chromium(tmp_path):
-    from browser import chrome
-    from test_inbox_browser import Listener, wait
+    from support.browser import chrome, wait
+    from support.listener import Listener
 
     with Listener() as listener:
         base = f"http://127.0.0.1:{listener.port}"

@@ -124,11 +124,9 @@ def test_replies_are_classified(fault, kind, code):
 
 
 def test_connection_refused_and_dropped():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(mailer.SendError) as info:
-        mailer.send(message(), TO, transport(25, False, None), server=("127.0.0.1", port), timeout=5)
+    with socket.socket() as held, pytest.raises(mailer.SendError) as info:
+        held.bind(("127.0.0.1", 0))  # the OS's choice, held and never listened on: refused, and no one else's
+        mailer.send(message(), TO, transport(25, False, None), server=held.getsockname(), timeout=5)
     assert info.value.kind == "connection" and "refused" in info.value.message
     with Harness(faults=["data=drop"]) as h, pytest.raises(mailer.SendError) as info:
         send(h, transport(25, False, None))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, cli
+from support import snapshot
 
 HOOLI_PROD_PARTITION = "0b7d2c1e-5a4f-4e3b-9c8d-7f6e5d4c3b2a"
 
@@ -24,10 +25,6 @@ def envs(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(CONFIGS / "prod", tmp_path / "prod")
     map_partition(tmp_path / "prod", "hooli", HOOLI_PROD_PARTITION)
     return tmp_path / "staging", tmp_path / "prod"
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def promote(src: Path, dst: Path, *args: str):

@@ -53,3 +53,9 @@ def chrome(*arguments: str) -> Iterator[WebDriver]:
         yield driver
     finally:
         driver.quit()
+
+
+def wait(driver, condition, timeout: float = 5.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)

@@ -1,0 +1,7 @@
+"""Helpers the tests and the benchmarks share: one of each, imported as `support` (tests/ is on
+the path under pytest; tox's bench environment sets PYTHONPATH to tests/). Nothing here is a test."""
+
+from support.loop import LoopThread
+from support.snapshot import snapshot
+
+__all__ = ["LoopThread", "snapshot"]
