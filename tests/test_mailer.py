@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from notifycfg.config import events
-from notifycfg.notify import mailer, messages
+from notifycfg.notify import mailer, messages, render
 from smtp_harness import Harness
 
 SENDER = {"address": "noreply@example.com", "display_name": "Plateforme Éxample"}
@@ -24,7 +24,7 @@ TO = ["ops@example.com"]
 
 
 def message():
-    rendered = events.render(events.EVENTS["job_faulted"], {"job_name": "J", "process": "P", "error": "E <b>", "severity": "error"})
+    rendered = render.render(events.EVENTS["job_faulted"], {"job_name": "J", "process": "P", "error": "E <b>", "severity": "error"})
     return messages.build(rendered, SENDER, TO)
 
 
@@ -134,11 +134,11 @@ def test_connection_refused_and_dropped():
 
 
 def test_no_header_injection_possible():
-    rendered = events.Rendered("ok", "t", "<p>h</p>")
+    rendered = render.Rendered("ok", "t", "<p>h</p>")
     with pytest.raises(ValueError):
         messages.build(rendered, {"address": "a@example.com", "display_name": "x\r\nBcc: evil@example.com"}, TO)
-    with pytest.raises(events.ParameterError, match="line break"):
-        events.render(events.EVENTS["license_expired"], {"license_name": "x\r\nBcc: evil@example.com"})
+    with pytest.raises(render.ParameterError, match="line break"):
+        render.render(events.EVENTS["license_expired"], {"license_name": "x\r\nBcc: evil@example.com"})
 
 
 def test_catalogue_and_flow_schema_agree():
@@ -276,7 +276,7 @@ def test_the_from_header_arrives_as_the_settings_hold_it(plain_harness, name, ad
     name = name[:128]
     assume(name and not header_text_problem(name) and not display_name_change(name))
     plain_harness.clear()
-    message = messages.build(events.Rendered("s", "t", "<p>h</p>"), {"address": address, "display_name": name}, TO)
+    message = messages.build(render.Rendered("s", "t", "<p>h</p>"), {"address": address, "display_name": name}, TO)
     mailer.send(message, TO, Connection(Endpoint(plain_harness.host, plain_harness.port, "plain"), None, None, None), timeout=10)
     (captured,) = plain_harness.wait_for(1, timeout=10)
     parsed = email.message_from_bytes(captured.raw, policy=policy.default)

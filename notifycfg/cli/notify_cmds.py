@@ -97,9 +97,9 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
     an error naming the reference. Exit 0 sent, 1 refused or failed, 2 usage.
     """
     from notifycfg.compile.endpoint import connection
-    from notifycfg.config import events
     from notifycfg.config.formats import email_problem
     from notifycfg.notify import mailer, messages
+    from notifycfg.notify.render import test_email
 
     problem = email_problem(to)
     if problem:
@@ -110,7 +110,7 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
         env.require([org])
     data = env.effective(org).data
     transport = connection(data)
-    message = messages.build(events.test_email(org), data["email"]["from"], [to])
+    message = messages.build(test_email(org), data["email"]["from"], [to])
     host, port = target or (transport.endpoint.host, transport.endpoint.port)
     try:
         sent = mailer.send(message, [to], transport, server=target, cafile=cafile, timeout=timeout)

@@ -1,15 +1,14 @@
 """The event catalogue: what each notification says, to whom, with which parameters.
 
-Pure data and string templates (no SMTP): the validate path reads it to check
-flow files. Templates use `string.Template`; HTML bodies get every parameter
-HTML-escaped.
+Pure data, string templates and the parameter checks (no SMTP): the validate
+path reads it to check flow files. Sending fills the templates in
+(notify/render.py, `string.Template`, every parameter HTML-escaped in HTML).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from string import Template
 
 SEVERITIES = ("info", "success", "warn", "error", "fatal")
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -122,17 +121,6 @@ EVENTS: dict[str, Event] = {
 }
 
 
-class ParameterError(ValueError):
-    """Parameters an event cannot be rendered with."""
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
-
-
 def check_params(event: Event, params: dict[str, object]) -> list[str]:
     """Every problem with `params` for `event`, as messages (empty when fine)."""
     problems = []
@@ -154,33 +142,3 @@ def check_params(event: Event, params: dict[str, object]) -> list[str]:
         if name in params and not _URL.fullmatch(str(params[name])):
             problems.append(f"parameter {name} must be an http(s) URL")
     return problems
-
-
-def render(event: Event, params: dict[str, object]) -> Rendered:
-    problems = check_params(event, params)
-    if problems:
-        raise ParameterError("; ".join(problems))
-    values = {k: str(v) for k, v in params.items()}
-    if event.alert:
-        values["SEVERITY"] = values["severity"].upper()
-    from html import escape  # only when sending: the validate path reads this module too
-
-    escaped = {k: escape(v, quote=True) for k, v in values.items()}
-    return Rendered(
-        Template(event.subject).substitute(values),
-        Template(event.text).substitute(values),
-        "<!doctype html><html><body>" + Template(event.html).substitute(escaped) + "</body></html>",
-    )
-
-
-def test_email(org: str) -> Rendered:
-    """The portal's "send a test email": no category, always sent."""
-    from html import escape
-
-    text = f"This is a test email from notifycfg for organization {org}.\nIf you can read it, its mail settings work.\n"
-    return Rendered(
-        f"Test email for {org}",
-        text,
-        f"<!doctype html><html><body><p>This is a test email from notifycfg for organization <b>{escape(org)}</b>."
-        "</p><p>If you can read it, its mail settings work.</p></body></html>",
-    )

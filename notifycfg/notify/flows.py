@@ -25,6 +25,7 @@ from notifycfg.config import events
 from notifycfg.config.loader import Document
 from notifycfg.datapath import JsonObject
 from notifycfg.notify import mailer, messages
+from notifycfg.notify.render import render
 
 FLOW_HEADER = "X-Notifycfg-Flow"
 
@@ -158,7 +159,7 @@ def _run_one(flow: Flow, data: dict[str, Any], transport: Connection, harness: A
         result.outcome = "not sent (event disabled)"
     else:
         recipients = [str(flow.params["user_email"])] if event.to_user else list(settings.get("recipients", []))
-        message = messages.build(events.render(event, flow.params), data["email"]["from"], recipients, {FLOW_HEADER: flow.name})
+        message = messages.build(render(event, flow.params), data["email"]["from"], recipients, {FLOW_HEADER: flow.name})
         try:
             mailer.send(
                 message,

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
-from notifycfg.config.events import Rendered
+from notifycfg.notify.render import Rendered
 
 # Lines folded at RFC 5322's hard limit (998), not at its 78-character advice: when the email package
 # folds a long From whose display name holds specials (`<`, `;`, `,`), it drops the quotes, and the
