@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.notify.flows import FlowsResult
     from notifycfg.platform.bridge import ApplyResult
     from notifycfg.platform.plan import PartitionPlan, PlanResult
-    from notifycfg.promote.promotion import Plan
+    from notifycfg.promote.plan import Plan
 
 
 def show(value: object) -> str:
