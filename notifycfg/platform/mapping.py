@@ -1,4 +1,4 @@
-"""The one documented place where effective settings become platform settings.
+"""The one documented place where effective settings become platform settings, and back.
 
 | platform key                     | from                                                        |
 |----------------------------------|-------------------------------------------------------------|
@@ -17,14 +17,20 @@ mail settings: nothing is written to its partition. One that overrides only its
 sender becomes "custom" on the platform, which stores a whole server block per
 partition: its partition receives the host's server, login and password (the
 one place credentials cross from host to organization; `crosses` says so).
+
+The other direction (import) is here too: `host_settings` and `org_settings`
+turn what partitions hold into settings that `desired` maps back to exactly
+those values, or refuse with the key named.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from notifycfg.datapath import Json
+from notifycfg.config.problems import Refused
+from notifycfg.datapath import Json, JsonObject
 
 PREFIX = "Email.Smtp."
 HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME = (
@@ -100,3 +106,90 @@ def partitions(
             crosses = effective.get("mail_settings") == "host" and mine.password is not None
             out.append(Partition(org, guids[org], mine, crosses))
     return out
+
+
+# --- the other direction: what a partition holds, as settings (import) ---------------------------
+# Written exactly, or refused with the key named: whatever comes out, desired() gives back and plan
+# compares equal (tests/test_platform.py::test_every_platform_state_that_imports_plans_in_sync).
+
+
+def secret_name(partition: str) -> str:
+    """HOST_SMTP_PASSWORD, ACME_CORP_SMTP_PASSWORD: the environment variable a reference names."""
+    return f"{partition.upper().replace('-', '_')}_SMTP_PASSWORD"
+
+
+def _inexact(message: str) -> Refused:
+    """A value the repository cannot hold exactly: `plan` would disagree with what import wrote (exit 1)."""
+    return Refused(f"{message}; nothing written")
+
+
+_PLAIN_PORT = re.compile(r"[1-9][0-9]{0,4}", re.ASCII)
+
+
+def _exact(values: Mapping[str, str], name: str) -> None:
+    """Every key plan compares is there, and written so that the repository can say it exactly."""
+    for key in KEYS:
+        if key != PASSWORD and key not in values:
+            raise _inexact(f"{name}: {key} is not set on the platform; plan would write it, so no repository matches it")
+    if not _PLAIN_PORT.fullmatch(values[PORT]):
+        raise _inexact(f"{name}: {PORT} is {values[PORT]!r}, not a port number in plain ASCII digits (no sign, separator or leading zero)")
+    for key in (SSL, DEFAULT_CREDENTIALS):
+        if values[key].lower() not in ("true", "false"):
+            raise _inexact(f"{name}: {key} is {values[key]!r}, neither true nor false (any case, nothing around it)")
+    if values[DEFAULT_CREDENTIALS].lower() != "false":
+        raise _inexact(f"{name}: {DEFAULT_CREDENTIALS} is true: notifycfg never sends as the platform's own service identity")
+    if values[DOMAIN] and not values[USER]:
+        raise _inexact(f"{name}: {DOMAIN} is {values[DOMAIN]!r} with an empty {USER}: a domain only qualifies a login")
+
+
+def _server(values: Mapping[str, str], name: str) -> JsonObject:
+    _exact(values, name)
+    smtp: JsonObject = {"host": values[HOST], "port": int(values[PORT]), "secure": values[SSL].lower() == "true"}
+    if values[USER]:
+        if values[DOMAIN]:
+            smtp["domain"] = values[DOMAIN]
+        smtp["username"] = values[USER]
+        smtp["password"] = {"env": secret_name(name)}
+    return smtp
+
+
+def _sender(values: Mapping[str, str], base: Mapping[str, str] | None, name: str) -> dict[str, str]:
+    sender = {}
+    for key, field in ((FROM, "address"), (FROM_NAME, "display_name")):
+        if values[key] == (base[key] if base is not None else ""):
+            continue  # inherited (the host's), or the host without a display name
+        if not values[key]:
+            assert base is not None  # the host's own empty value is the line above
+            raise _inexact(f"{name}: {key} is empty while the host's is {base[key]!r}: the repository cannot clear it for one organization")
+        sender[field] = values[key]
+    return sender
+
+
+def host_settings(values: Mapping[str, str]) -> JsonObject:
+    """The host's `email` block that says what its partition holds."""
+    return {"smtp": _server(values, "host"), "from": _sender(values, None, "host")}
+
+
+def org_settings(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> JsonObject | None:
+    """An organization's `email` block that says what its partition holds (None: the platform's defaults)."""
+    if not values.get(HOST):
+        stray = [k for k in KEYS if k != PASSWORD and values.get(k)]
+        if stray:
+            raise _inexact(f"{org}: {stray[0]} is set but {HOST} is not: the platform's defaults hold no values of their own")
+        return None
+    email: JsonObject = {}
+    _exact(values, org)
+    if any(not equal(k, values[k], host[k]) for k in SERVER_KEYS):
+        smtp = _server(values, org)
+        if "username" not in smtp:
+            smtp["anonymous"] = True
+        email["smtp"] = smtp
+    sender = _sender(values, host, org)
+    if sender:
+        email["from"] = sender
+    if not email:
+        raise _inexact(
+            f"{org}: {HOST} and every other key hold the host's values: the repository says that by leaving {org} at the"
+            " platform's defaults, which plan would then report as drift (the API cannot reset a partition to defaults)"
+        )
+    return email

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -18,20 +17,7 @@ from notifycfg.config.validate import validate
 from notifycfg.files import ReplaceRefused, write_all
 from notifycfg.platform.bridge import Options, _client, env_partitions, platform_config
 from notifycfg.platform.config import FILE, PlatformConfig
-from notifycfg.platform.mapping import (
-    DEFAULT_CREDENTIALS,
-    DOMAIN,
-    FROM,
-    FROM_NAME,
-    HOST,
-    KEYS,
-    PASSWORD,
-    PORT,
-    SERVER_KEYS,
-    SSL,
-    USER,
-    equal,
-)
+from notifycfg.platform.mapping import FROM, HOST, KEYS, PASSWORD, PORT, host_settings, org_settings
 from notifycfg.platform.plan import gather_bounded
 from notifycfg.secrets import Resolver
 
@@ -63,11 +49,6 @@ def write_export(out: Path, files: dict[str, bytes]) -> None:
     write_all(out, files, exact=True)
 
 
-def secret_name(partition: str) -> str:
-    """HOST_SMTP_PASSWORD, ACME_CORP_SMTP_PASSWORD: the environment variable a reference names."""
-    return f"{partition.upper().replace('-', '_')}_SMTP_PASSWORD"
-
-
 def import_platform(root: Path, resolve: Resolver, options: Options) -> list[str]:
     """Read the host's and every mapped organization's settings; write host.yaml and orgs/<id>.yaml."""
     config = _config_alone(root)
@@ -88,11 +69,6 @@ def _config_alone(root: Path) -> PlatformConfig:
     if result.errors:
         raise Refused(f"{root}/{FILE} is not valid", result.error_lines(), usage=True)
     return PlatformConfig.from_data(next(iter(result.documents.values())).data)
-
-
-def _inexact(message: str) -> Refused:
-    """A value the repository cannot hold exactly: `plan` would disagree with what import wrote (exit 1)."""
-    return Refused(f"{message}; nothing written")
 
 
 def repository_files(config: PlatformConfig, current: Mapping[str, Mapping[str, str]]) -> dict[str, bytes]:
@@ -119,79 +95,19 @@ async def _read_all(config: PlatformConfig, resolve: Resolver, options: Options)
     return dict(zip(names, reads, strict=True))
 
 
-_PLAIN_PORT = re.compile(r"[1-9][0-9]{0,4}", re.ASCII)
-
-
-def _exact(values: Mapping[str, str], name: str) -> None:
-    """Every key plan compares is there, and written so that the repository can say it exactly."""
-    for key in KEYS:
-        if key != PASSWORD and key not in values:
-            raise _inexact(f"{name}: {key} is not set on the platform; plan would write it, so no repository matches it")
-    if not _PLAIN_PORT.fullmatch(values[PORT]):
-        raise _inexact(f"{name}: {PORT} is {values[PORT]!r}, not a port number in plain ASCII digits (no sign, separator or leading zero)")
-    for key in (SSL, DEFAULT_CREDENTIALS):
-        if values[key].lower() not in ("true", "false"):
-            raise _inexact(f"{name}: {key} is {values[key]!r}, neither true nor false (any case, nothing around it)")
-    if values[DEFAULT_CREDENTIALS].lower() != "false":
-        raise _inexact(f"{name}: {DEFAULT_CREDENTIALS} is true: notifycfg never sends as the platform's own service identity")
-    if values[DOMAIN] and not values[USER]:
-        raise _inexact(f"{name}: {DOMAIN} is {values[DOMAIN]!r} with an empty {USER}: a domain only qualifies a login")
-
-
-def _server(values: Mapping[str, str], name: str) -> dict[str, Any]:
-    _exact(values, name)
-    smtp: dict[str, Any] = {"host": values[HOST], "port": int(values[PORT]), "secure": values[SSL].lower() == "true"}
-    if values[USER]:
-        if values[DOMAIN]:
-            smtp["domain"] = values[DOMAIN]
-        smtp["username"] = values[USER]
-        smtp["password"] = {"env": secret_name(name)}
-    return smtp
-
-
-def _sender(values: Mapping[str, str], base: Mapping[str, str] | None, name: str) -> dict[str, str]:
-    sender = {}
-    for key, field in ((FROM, "address"), (FROM_NAME, "display_name")):
-        if values[key] == (base[key] if base is not None else ""):
-            continue  # inherited (the host's), or the host without a display name
-        if not values[key]:
-            assert base is not None  # the host's own empty value is the line above
-            raise _inexact(f"{name}: {key} is empty while the host's is {base[key]!r}: the repository cannot clear it for one organization")
-        sender[field] = values[key]
-    return sender
-
-
 def _dump(header: str, data: dict[str, Any]) -> bytes:
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096) if data else ""
     return (header + text).encode("utf-8")
 
 
 def _host_yaml(config: PlatformConfig, host: Mapping[str, str]) -> bytes:
-    data = {"email": {"smtp": _server(host, "host"), "from": _sender(host, None, "host")}}
-    return _dump(f"# Imported by notifycfg import from {config.url}.\n", data)
+    return _dump(f"# Imported by notifycfg import from {config.url}.\n", {"email": host_settings(host)})
 
 
 def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> bytes:
-    if not values.get(HOST):
-        stray = [k for k in KEYS if k != PASSWORD and values.get(k)]
-        if stray:
-            raise _inexact(f"{org}: {stray[0]} is set but {HOST} is not: the platform's defaults hold no values of their own")
+    email = org_settings(org, values, host)
+    if email is None:
         return b"# Imported by notifycfg import: the platform's default mail settings (the host's).\n"
-    email: dict[str, Any] = {}
-    _exact(values, org)
-    if any(not equal(k, values[k], host[k]) for k in SERVER_KEYS):
-        smtp = _server(values, org)
-        if "username" not in smtp:
-            smtp["anonymous"] = True
-        email["smtp"] = smtp
-    sender = _sender(values, host, org)
-    if sender:
-        email["from"] = sender
-    if not email:
-        raise _inexact(
-            f"{org}: {HOST} and every other key hold the host's values: the repository says that by leaving {org} at the"
-            " platform's defaults, which plan would then report as drift (the API cannot reset a partition to defaults)"
-        )
     return _dump("# Imported by notifycfg import.\n", {"email": email})
 
 
