@@ -177,7 +177,7 @@ class Served:
         return self.standin
 
     async def _start(self, context: ssl.SSLContext) -> int:
-        self._runner = web.AppRunner(self.standin.app(), access_log=None)
+        self._runner = web.AppRunner(self.standin.app(), access_log=None, shutdown_timeout=0.25)  # keep-alive clients are not waited for
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
         await site.start()
