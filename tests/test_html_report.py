@@ -75,4 +75,4 @@ def test_hostile_mail_in_the_report_stays_inert_in_chromium(tmp_path):
             driver.switch_to.frame(frame)
             wait(driver, lambda d: d.find_element(By.ID, "shown"))
             driver.switch_to.default_content()
-            assert not listener.reached_within(1.0), listener.hits
+            assert not listener.reached_within(0.5), listener.hits
