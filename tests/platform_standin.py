@@ -42,7 +42,7 @@ class Faults:
     failing: set[str] = field(default_factory=set)  # partitions answering 500
     rate_limited: float = 0.0  # share of API requests answered 429
     rate_limit_next: int = 0  # and this many next API requests, whatever the share
-    rate_limit_every: int = 0  # a deterministic schedule: every Nth API request answered 429 (never two in a row for N > 1)
+    rate_limit_first: bool = False  # a fixed schedule: the first request for each (method, partition) answered 429, once
     retry_after: int = 1
     latency: float = 0.0  # seconds added to every request
     drop_next: int = 0  # this many API requests dropped without an answer
@@ -59,7 +59,7 @@ class StandIn:
         self.faults = Faults()
         self.tokens: dict[str, tuple[str, set[str], list[int]]] = {}
         self.requests: list[tuple[str, str]] = []  # (method, partition)
-        self.api_requests = 0
+        self._limited: set[tuple[str, str]] = set()
         self.token_requests = 0
         self.answered_429 = 0
         self.dropped = 0
@@ -99,8 +99,10 @@ class StandIn:
             assert request.transport is not None
             request.transport.abort()
             raise web.HTTPInternalServerError()  # never reaches the client: the connection is gone
-        self.api_requests += 1
-        scheduled = self.faults.rate_limit_every and self.api_requests % self.faults.rate_limit_every == 0
+        first = (request.method, partition.lower()) not in self._limited
+        scheduled = self.faults.rate_limit_first and first
+        if scheduled:
+            self._limited.add((request.method, partition.lower()))
         if scheduled or self.faults.rate_limit_next > 0 or (self.faults.rate_limited and self._rng.random() < self.faults.rate_limited):
             self.faults.rate_limit_next = max(0, self.faults.rate_limit_next - 1)
             self.answered_429 += 1

@@ -163,16 +163,16 @@ def test_unknown_partition_is_not_found(world):
 
 def test_rate_limits_expiring_tokens_drops_and_wrapped_answers_are_survived(world):
     standin, _, _, guids = world
-    standin.faults.rate_limit_every = 3  # a fixed schedule: every third API request is told to slow down
+    standin.faults.rate_limit_first = True  # a fixed schedule: each (method, partition) is told to slow down once
     standin.faults.retry_after = 0
     standin.faults.token_uses = 8  # one refresh: the first token serves 8 of the 15 calls, the fresh one the other 7
     standin.faults.drop_next = 2
     standin.faults.wrapped = True
     assert run(world, "apply").returncode == 0
-    standin.faults.rate_limit_every = 0
+    standin.faults.rate_limit_first = False
     assert run(world, "plan").returncode == 0
     assert standin.token_requests >= 2  # fetched again after the 401
-    assert standin.answered_429 > 0 and standin.dropped == 2
+    assert standin.answered_429 == 6 + 5 and standin.dropped == 2  # a GET for each partition, a PUT for each written
 
 
 def test_plan_reports_drift_it_cannot_undo(world):
