@@ -136,7 +136,7 @@ def discover(paths: list[str], tree: Tree = DISK) -> list[Target | Refusal]:
         path = Path(raw)
         if path.is_dir():
             items = _environment(path, tree)
-        elif tree.present(path) or path.exists():
+        elif tree.present(path):
             items = [classify(path)]
         else:
             raise FileNotFoundError(raw)

@@ -18,7 +18,7 @@ from typing import Any
 from notifycfg.config import schema
 from notifycfg.config.formats import display_name_change
 from notifycfg.config.problems import Severity
-from notifycfg.datapath import DataPath, Json, has_path
+from notifycfg.datapath import DataPath, Json, dig, has_path
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ def _anonymous_with_username(ctx: Context) -> Iterator[Finding]:
 
 
 def _display_name(ctx: Context) -> str | None:
-    name = ctx.data.get("email", {}).get("from", {}).get("display_name") if isinstance(ctx.data.get("email"), dict) else None
+    name = dig(ctx.data, SENDER + ("display_name",))
     return name if isinstance(name, str) else None
 
 

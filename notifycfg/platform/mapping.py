@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from notifycfg.config.problems import Refused
 from notifycfg.datapath import Json, JsonObject
+from notifycfg.secrets import SecretRef
 
 PREFIX = "Email.Smtp."
 HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME = (
@@ -40,7 +41,6 @@ HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME = 
 KEYS = (HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME)
 SERVER_KEYS = (HOST, PORT, SSL, DOMAIN, USER)  # a change here writes the password again
 BOOLEANS = frozenset({SSL, DEFAULT_CREDENTIALS})  # the platform (.NET) reads and may answer these in any case
-SecretRef = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def _exact(values: Mapping[str, str], name: str) -> None:
 
 
 def _server(values: Mapping[str, str], name: str) -> JsonObject:
-    _exact(values, name)
+    """The server block of a partition `_exact` has passed."""
     smtp: JsonObject = {"host": values[HOST], "port": int(values[PORT]), "secure": values[SSL].lower() == "true"}
     if values[USER]:
         if values[DOMAIN]:
@@ -167,6 +167,7 @@ def _sender(values: Mapping[str, str], base: Mapping[str, str] | None, name: str
 
 def host_settings(values: Mapping[str, str]) -> JsonObject:
     """The host's `email` block that says what its partition holds."""
+    _exact(values, "host")
     return {"smtp": _server(values, "host"), "from": _sender(values, None, "host")}
 
 
