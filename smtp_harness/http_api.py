@@ -46,8 +46,12 @@ T = TypeVar("T")
 routes = web.RouteTableDef()
 
 
+def _dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
 def _json(data: object, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+    return web.json_response(data, status=status, dumps=_dumps)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -79,7 +83,7 @@ async def _off_loop(request: web.Request, work: Callable[[], T]) -> T:
 
 
 async def _json_off_loop(request: web.Request, build: Callable[[], object]) -> web.Response:
-    body = await _off_loop(request, lambda: json.dumps(build(), ensure_ascii=False).encode("utf-8"))
+    body = await _off_loop(request, lambda: _dumps(build()).encode("utf-8"))
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 

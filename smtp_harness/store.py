@@ -82,9 +82,14 @@ class Message:
         return cast(EmailMessage | None, self._cached("parsed", lambda: _parse(self.raw)))
 
     @property
+    def _block(self) -> bytes:
+        """The top-level header block's bytes, found once."""
+        return cast(bytes, self._cached("block", lambda: _header_block(self.raw)))
+
+    @property
     def head(self) -> EmailMessage:
         """The top-level headers alone: cheap whatever the body holds."""
-        return cast(EmailMessage, self._cached("head", lambda: _parse(_header_block(self.raw), headersonly=True)))
+        return cast(EmailMessage, self._cached("head", lambda: _parse(self._block, headersonly=True)))
 
     def header(self, name: str) -> str | None:
         try:
@@ -100,7 +105,7 @@ class Message:
     def _subject(self) -> str | None:
         # Most subjects are plain ASCII: read as written (unfolded), about five times faster than
         # email.policy.default's header objects, which decode anything else (encoded words, UTF-8).
-        known, text = _plain_header(_header_block(self.raw), b"subject")
+        known, text = _plain_header(self._block, b"subject")
         return text if known else self.header("Subject")
 
     @property
@@ -152,6 +157,10 @@ class Message:
         return out
 
     def summary(self) -> JsonObject:
+        """What the list shows, computed on first read (every field is fixed at capture); a copy each time."""
+        return dict(self._cached("summary", self._summary))
+
+    def _summary(self) -> JsonObject:
         return {
             "id": self.id,
             "mail_from": self.mail_from,
