@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from functools import partial
 
 from aiohttp import web
 
 from smtp_harness.http_state import STATE, Announcement, StreamQueue
 from smtp_harness.security import security_headers
-from smtp_harness.store import Message
+from smtp_harness.store import Message, run_on
 
 SSE_HEARTBEAT = 15.0
 _QUEUE = 1000  # a stalled viewer misses events past this (it reloads the list), it never slows the server
@@ -46,14 +47,7 @@ def _pusher(queue: StreamQueue, loop: asyncio.AbstractEventLoop) -> Callable[[Me
             "mail_from": message.mail_from,
             "auth_user": message.auth_user,
         }
-        try:
-            here = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            here = False
-        if here:  # stored by the SMTP side on this very loop: no wake-up through the self-pipe needed
-            _offer(queue, item)
-        else:
-            loop.call_soon_threadsafe(_offer, queue, item)
+        run_on(loop, partial(_offer, queue, item))
 
     return push
 

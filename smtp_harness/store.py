@@ -187,6 +187,19 @@ class Message:
         return out
 
 
+def run_on(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+    """Run `callback` on `loop`: at once when called there (a message stored by the SMTP side on the
+    same loop needs no wake-up through the self-pipe), else thread-safely on its next turn."""
+    try:
+        here = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        here = False
+    if here:
+        callback()
+    else:
+        loop.call_soon_threadsafe(callback)
+
+
 def footprint(raw: bytes, mail_from: str, rcpt_to: tuple[str, ...] | list[str]) -> int:
     """What a message holds in memory, envelope included: what the store's byte budget counts."""
     return len(raw) + len(mail_from) + sum(len(r) for r in rcpt_to)
@@ -375,17 +388,7 @@ class MessageStore:
         loop = asyncio.get_running_loop()
         stored = asyncio.Event()
 
-        def wake(message: Message) -> None:
-            try:
-                here = asyncio.get_running_loop() is loop
-            except RuntimeError:
-                here = False
-            if here:
-                stored.set()
-            else:
-                loop.call_soon_threadsafe(stored.set)
-
-        unsubscribe = self.subscribe(wake)
+        unsubscribe = self.subscribe(lambda message: run_on(loop, stored.set))
         deadline = loop.time() + timeout
         try:
             while True:
