@@ -244,7 +244,7 @@ def test_client_honours_retry_after_and_bounds_its_retries(world):
                 return str(exc)
             return "answered"
 
-    assert asyncio.run(slow()) == "connection: 127.0.0.1 did not answer in time"
+    assert asyncio.run(slow()) == "connection: 127.0.0.1 did not answer in full within 0.3s (--timeout)"
 
 
 def test_apply_validates_strictly_and_makes_no_request_on_a_warning(world):

@@ -20,7 +20,7 @@ BOUND_S = 30  # a hang ends here, as a failure: far above the second or so these
 # A process whose only child is the command: its children's peak RSS is the command's.
 _MEASURE = """
 import json, resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True, timeout=30)
+done = subprocess.run(sys.argv[2:], capture_output=True, text=True, timeout=float(sys.argv[1]))
 print(json.dumps({"code": done.returncode, "out": done.stdout, "err": done.stderr,
                   "peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 """
@@ -34,9 +34,10 @@ class Run:
     peak_kib: int
 
 
-def measured(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    command = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "notifycfg", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=BOUND_S + 5, env=env, cwd=cwd)
+def measured(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, bound: float = BOUND_S) -> Run:
+    """The command as a real process, killed at `bound` seconds (a failure), with its peak RSS."""
+    command = [sys.executable, "-c", _MEASURE, str(bound), sys.executable, "-m", "notifycfg", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=bound + 5, env=env, cwd=cwd)
     assert done.returncode == 0, done.stderr  # the launcher itself; the command's code is inside
     return Run(**json.loads(done.stdout))
 

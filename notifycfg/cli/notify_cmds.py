@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from notifycfg.cli.common import UsageFailure, environment, exit_with, finish, usage_errors, write_report
-from notifycfg.report import FLOWS
+from notifycfg.cli.common import UsageFailure, environment, exit_with, finish, format_option, usage_errors, write_report
+from notifycfg.report import CHECK, FLOWS, FLOWS_PRINTED
 
 if TYPE_CHECKING:
     from notifycfg.notify.flows import FlowsResult
@@ -22,7 +22,15 @@ def flows() -> None:
 @click.argument("env_dir", metavar="ENV_DIR")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
 @click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write a self-contained HTML report here.")
-def flows_run(env_dir: str, junit: str | None, html: str | None) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FLOWS_PRINTED),
+    default="text",
+    show_default=True,
+    help="What is printed: text, or markdown for a pull-request comment or $GITHUB_STEP_SUMMARY.",
+)
+def flows_run(env_dir: str, junit: str | None, html: str | None, fmt: str) -> None:
     """Send every flow's event through an in-process harness that mirrors each
     organization's security, and check what arrives. Exit 1 on any failure."""
     from notifycfg.notify import flows as flow_runner
@@ -32,7 +40,7 @@ def flows_run(env_dir: str, junit: str | None, html: str | None) -> None:
     if not specs:
         raise UsageFailure(f"no flows in {env_dir}/flows")
     result = flow_runner.FlowsResult(flow_runner.run(env, specs), f"notifycfg flows: {env_dir}")
-    click.echo(FLOWS["text"](result), nl=False)
+    click.echo(FLOWS[fmt](result), nl=False)
     _write_reports(result, junit=junit, html=html)
     exit_with(result)
 
@@ -49,28 +57,26 @@ def _write_reports(result: FlowsResult, **files: str | None) -> None:
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write the flows' JUnit XML report here.")
 @click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write the flows' self-contained HTML report here.")
 @click.option("--strict", is_flag=True, help="Warnings fail validation too.")
-def check(env_dir: str, junit: str | None, html: str | None, strict: bool) -> None:
+@format_option(CHECK, help="text, or markdown for a pull-request comment or $GITHUB_STEP_SUMMARY.")
+def check(env_dir: str, junit: str | None, html: str | None, strict: bool, fmt: str) -> None:
     """The main job: validate + compile + flows, one summary. Exit 1 if any part fails."""
     from notifycfg.compile import output
     from notifycfg.compile.environment import load_environment
     from notifycfg.notify import flows as flow_runner
-    from notifycfg.report import text
+    from notifycfg.notify.check import CheckResult
 
     with usage_errors():
         env, result = load_environment(env_dir, strict=strict)
-    click.echo(text.validation(result, strict), nl=False)
-    click.echo(f"validate: {text.summary(result, strict)}")
     if env is None:
-        click.echo("check: failed (compile and flows skipped: the environment is not valid)")
-        finish(False)
-    files = output.render(env.all_effective())
-    click.echo(f"compile: ok, {len(files)} organization(s)")
-    specs = flow_runner.flows_of(env)
-    ran = flow_runner.FlowsResult(flow_runner.run(env, specs) if specs else [], f"notifycfg check: {env_dir}")
-    click.echo(FLOWS["text"](ran), nl=False)
-    _write_reports(ran, junit=junit, html=html)
-    click.echo(f"check: {'ok' if ran.ok else 'failed'}")
-    exit_with(ran)
+        checked = CheckResult(result, strict, None, None)
+    else:
+        files = output.render(env.all_effective())
+        specs = flow_runner.flows_of(env)
+        ran = flow_runner.FlowsResult(flow_runner.run(env, specs) if specs else [], f"notifycfg check: {env_dir}")
+        _write_reports(ran, junit=junit, html=html)
+        checked = CheckResult(result, strict, len(files), ran)
+    click.echo(CHECK[fmt](checked), nl=False)
+    exit_with(checked)
 
 
 def _server(value: str | None) -> tuple[str, int] | None:

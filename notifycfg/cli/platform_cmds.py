@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from notifycfg.cli.common import UsageFailure, environment, exit_with, format_option, refusals, usage_errors
 from notifycfg.report import APPLY, PLAN
+
+if TYPE_CHECKING:
+    from notifycfg.platform.audit import AuditLog
+
+
+def _proxy_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import httpx
+
+    if value is None:
+        return None
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        # the value is never echoed: it may hold a password
+        raise click.BadParameter("expected http://[USER:PASSWORD@]HOST:PORT", param=param)
+    return value
+
 
 _ORG = click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization's partition (not the host's); repeatable.")
 
@@ -18,18 +38,31 @@ def _network(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         [
             click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="Trust this CA (PEM) instead of the system's."),
-            click.option("--timeout", type=click.FloatRange(0.1, 600), default=30.0, show_default=True, help="Seconds per HTTP call."),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(0.1, 600),
+                default=30.0,
+                show_default=True,
+                help="Seconds per HTTP call, end to end: connect, TLS, headers and the whole body.",
+            ),
             click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Partitions handled at once."),
+            click.option(
+                "--proxy",
+                metavar="URL",
+                callback=_proxy_url,
+                help="Reach the platform through this HTTP proxy (CONNECT; TLS verified end to end). "
+                "Default: HTTPS_PROXY / HTTP_PROXY, minus NO_PROXY.",
+            ),
         ]
     ):
         command = option(command)
     return command
 
 
-def _options(cafile: str | None, timeout: float, concurrency: int, rotate: bool = False) -> Any:
+def _options(cafile: str | None, timeout: float, concurrency: int, proxy: str | None, rotate: bool = False) -> Any:
     from notifycfg.platform.bridge import Options
 
-    return Options(cafile=cafile, timeout=timeout, concurrency=concurrency, rotate_passwords=rotate)
+    return Options(cafile=cafile, timeout=timeout, concurrency=concurrency, rotate_passwords=rotate, proxy=proxy)
 
 
 def _valid(env_dir: str, orgs: tuple[str, ...], what: str, strict: bool = False) -> Any:
@@ -73,7 +106,14 @@ def export(env_dir: str, out: str, orgs: tuple[str, ...]) -> None:
 @click.option("--rotate-passwords", is_flag=True, help="Plan to write every password again, changed or not.")
 @format_option(PLAN)
 def plan(
-    env_dir: str, orgs: tuple[str, ...], cafile: str | None, timeout: float, concurrency: int, rotate_passwords: bool, fmt: str
+    env_dir: str,
+    orgs: tuple[str, ...],
+    cafile: str | None,
+    timeout: float,
+    concurrency: int,
+    proxy: str | None,
+    rotate_passwords: bool,
+    fmt: str,
 ) -> None:
     """Read every partition's current settings and show, per partition, `in sync` or each key `old -> new`.
 
@@ -88,7 +128,7 @@ def plan(
 
     env = _valid(env_dir, orgs, "plan")
     try:
-        result = bridge.plan(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
+        result = bridge.plan(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, proxy, rotate_passwords))
     except bridge.NoPlatform as exc:
         raise UsageFailure(str(exc)) from None
     except PlatformError as exc:
@@ -102,9 +142,22 @@ def plan(
 @_ORG
 @_network
 @click.option("--rotate-passwords", is_flag=True, help="Write every password again, changed or not.")
+@click.option(
+    "--audit",
+    metavar="FILE",
+    help="Append one JSON line per partition written: time, actor, commit, environment, partition, keys, result.",
+)
 @format_option(APPLY)
 def apply(
-    env_dir: str, orgs: tuple[str, ...], cafile: str | None, timeout: float, concurrency: int, rotate_passwords: bool, fmt: str
+    env_dir: str,
+    orgs: tuple[str, ...],
+    cafile: str | None,
+    timeout: float,
+    concurrency: int,
+    proxy: str | None,
+    rotate_passwords: bool,
+    audit: str | None,
+    fmt: str,
 ) -> None:
     """Make the platform hold what the repository says: one PUT per partition with exactly the changed keys.
 
@@ -120,20 +173,38 @@ def apply(
     from notifycfg.secrets import resolve
 
     env = _valid(env_dir, orgs, "apply", strict=True)
-    try:
-        result = bridge.apply(env, sorted(set(orgs)) or None, resolve, _options(cafile, timeout, concurrency, rotate_passwords))
-    except bridge.NoPlatform as exc:
-        raise UsageFailure(str(exc)) from None
-    except PlatformError as exc:
-        raise UsageFailure(f"platform: {exc}; nothing applied") from None
+    options = _options(cafile, timeout, concurrency, proxy, rotate_passwords)
+    with _audit_log(audit, env.root.resolve().name, env.root) as log:
+        try:
+            result = bridge.apply(env, sorted(set(orgs)) or None, resolve, options, log.record if log else None)
+        except bridge.NoPlatform as exc:
+            raise UsageFailure(str(exc)) from None
+        except PlatformError as exc:
+            raise UsageFailure(f"platform: {exc}; nothing applied") from None
     click.echo(APPLY[fmt](result), nl=False)
     exit_with(result)
+
+
+@contextlib.contextmanager
+def _audit_log(path: str | None, environment: str, root: Path) -> Iterator[AuditLog | None]:
+    """The --audit file, open before any request (exit 2 if it cannot be), or None without the option."""
+    from notifycfg.platform.audit import AuditLog, AuditRefused
+
+    if path is None:
+        yield None
+        return
+    try:
+        log = AuditLog.open(path, environment, root)
+    except AuditRefused as exc:
+        raise UsageFailure(str(exc)) from None
+    with log:
+        yield log
 
 
 @click.command(name="import")
 @click.argument("env_dir", metavar="ENV_DIR", type=click.Path(file_okay=False))
 @_network
-def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: int) -> None:
+def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: int, proxy: str | None) -> None:
     """Start a repository from a running platform: ENV_DIR holds only platform.yaml.
 
     Reads the host's and each mapped organization's settings and writes host.yaml
@@ -148,7 +219,7 @@ def import_cmd(env_dir: str, cafile: str | None, timeout: float, concurrency: in
 
     try:
         with refusals("import"):
-            written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency))
+            written = import_platform(Path(env_dir), resolve, _options(cafile, timeout, concurrency, proxy))
     except PlatformError as exc:
         raise UsageFailure(f"platform: {exc}; nothing written") from None
     click.echo(f"wrote {len(written)} file(s) in {env_dir}: {', '.join(written)}")

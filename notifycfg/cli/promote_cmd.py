@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from notifycfg.cli.common import refusals, usage_errors
+from notifycfg.cli.common import format_option, refusals, usage_errors
+from notifycfg.report import PROMOTE
 
 
 @click.command()
@@ -13,7 +14,8 @@ from notifycfg.cli.common import refusals, usage_errors
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--org", "orgs", multiple=True, metavar="ID", help="Only this organization (host.yaml is then left alone); repeatable.")
 @click.option("--allow-removals", is_flag=True, help="Also delete organizations that exist only in DST_ENV.")
-def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], allow_removals: bool) -> None:
+@format_option(PROMOTE, help="text, or markdown for a pull-request comment (with --dry-run, a review before the promotion).")
+def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], allow_removals: bool, fmt: str) -> None:
     """Carry SRC_ENV's reviewed changes into DST_ENV, keeping DST_ENV's own settings and comments.
 
     Environment-local settings (each environment's SMTP servers and their
@@ -24,13 +26,7 @@ def promote(src_env: str, dst_env: str, dry_run: bool, orgs: tuple[str, ...], al
     Exit 0 done (or nothing to do), 1 refused, 2 usage.
     """
     from notifycfg.promote import promotion
-    from notifycfg.report import text
 
     with usage_errors(), refusals("promotion"):
         outcome = promotion.promote(src_env, dst_env, list(orgs) or None, allow_removals, dry_run)
-    click.echo(text.plan(outcome.plan), nl=False)
-    if dry_run:
-        click.echo("dry run: nothing written")
-    elif outcome.written:
-        click.echo(f"wrote {len(outcome.written)} file(s); audit line appended to {dst_env}/{promotion.AUDIT_LOG}\n")
-        click.echo(promotion.commit_message(outcome.plan), nl=False)
+    click.echo(PROMOTE[fmt](outcome, dry_run), nl=False)

@@ -8,7 +8,8 @@ from notifycfg.cli.common import UsageFailure, finish
 from notifycfg.report import VALIDATION
 
 _FORMAT_HELP = (
-    "text: one line per problem; json: one object; github: workflow annotations; junit: XML; sarif: SARIF 2.1.0 for code scanning."
+    "text: one line per problem; json: one object; github: workflow annotations; junit: XML; sarif: SARIF 2.1.0 for code scanning; "
+    "gitlab: GitLab Code Quality JSON; markdown: a table for a pull-request comment."
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
@@ -26,6 +27,7 @@ class Options:
     concurrency: int = 8
     rotate_passwords: bool = False
     retry: Retry = field(default_factory=Retry)
+    proxy: str | None = None  # --proxy; None: HTTPS_PROXY/HTTP_PROXY and NO_PROXY decide
 
 
 ApplyStatus = Literal["applied", "unchanged", "untouched", "failed"]
@@ -38,6 +40,7 @@ class Outcome:
     plan: PartitionPlan
     status: ApplyStatus
     reason: str = ""
+    written: bool = False  # a PUT was sent (whatever came of it)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,12 @@ def env_partitions(env: Environment, config: PlatformConfig, orgs: list[str] | N
 
 def _client(config: PlatformConfig, resolve: Resolver, options: Options) -> SettingsClient:
     return SettingsClient(
-        config, lambda: resolve(config.client_secret), cafile=options.cafile, timeout=options.timeout, retry=options.retry
+        config,
+        lambda: resolve(config.client_secret),
+        cafile=options.cafile,
+        timeout=options.timeout,
+        retry=options.retry,
+        proxy=options.proxy,
     )
 
 
@@ -94,19 +102,29 @@ def plan(env: Environment, orgs: list[str] | None, resolve: Resolver, options: O
     return PlanResult(asyncio.run(run()))
 
 
-def apply(env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options) -> ApplyResult:
-    """One PUT per partition with exactly the changed keys, then a read-back; (outcomes, request counts)."""
+def apply(
+    env: Environment, orgs: list[str] | None, resolve: Resolver, options: Options, record: Callable[[Outcome], None] | None = None
+) -> ApplyResult:
+    """One PUT per partition with exactly the changed keys, then a read-back; (outcomes, request counts).
+    `record` hears of each partition written as soon as its outcome is known (the --audit log)."""
     config = platform_config(env)
     chosen = env_partitions(env, config, orgs)
 
     async def run() -> ApplyResult:
         async with _client(config, resolve, options) as client:
             plans = await _planned(client, chosen, options)
-            jobs = [partial(_apply_one, client, p, resolve) for p in plans]
+            jobs = [partial(_recorded, client, p, resolve, record) for p in plans]
             outcomes = await gather_bounded(jobs, options.concurrency)
             return ApplyResult(outcomes, {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens})
 
     return asyncio.run(run())
+
+
+async def _recorded(client: SettingsClient, plan: PartitionPlan, resolve: Resolver, record: Callable[[Outcome], None] | None) -> Outcome:
+    outcome = await _apply_one(client, plan, resolve)
+    if record is not None and outcome.written:
+        record(outcome)
+    return outcome
 
 
 async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resolver) -> Outcome:
@@ -132,11 +150,11 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
         await client.write(plan.partition.guid, {k: v for k, v in body.items() if v is not None})
         back = await client.read(plan.partition.guid, KEYS)
     except PlatformError as exc:
-        return Outcome(plan, "failed", f"{exc.kind}: {exc.message}")
+        return Outcome(plan, "failed", f"{exc.kind}: {exc.message}", written=True)
     finally:
         body.pop(PASSWORD, None)
     assert plan.partition.target is not None
     differ = sorted(k for k, v in plan.partition.target.values.items() if not same(k, back.get(k), v))
     if differ:
-        return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}")
-    return Outcome(plan, "applied")
+        return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}", written=True)
+    return Outcome(plan, "applied", written=True)

@@ -5,6 +5,13 @@
 - 429 honours Retry-After; 502, 503, 504 and dropped connections are retried with
   backoff, a bounded number of times within a bounded total wait; 400, 403 and 404
   are not retried.
+- `timeout` bounds each call end to end (connect, TLS, headers, the whole body), so a
+  platform that drips its answer cannot hold us; a body is read to at most 8 MiB after
+  decoding (a gzip bomb counts inflated); redirects are never followed, so the token
+  never goes to another origin.
+- A proxy (--proxy, HTTPS_PROXY, NO_PROXY: see proxy.py) is reached by CONNECT; the
+  platform's TLS is verified end to end through it, and messages name the proxy
+  without its credentials.
 - Every failure is a PlatformError with a class: auth, permission, not-found,
   rate-limited, server, connection, tls, protocol. No secret and no token ever
   appears in a message.
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -22,11 +30,14 @@ from typing import Any, Literal
 
 import httpx
 
+from notifycfg.datapath import Json
 from notifycfg.platform.config import PlatformConfig
+from notifycfg.platform.proxy import Proxy, proxy_for
 from notifycfg.secrets import SecretError
 from notifycfg.tls import client_context
 
 RETRIED = {502, 503, 504}
+MAX_BODY = 8 * 1024 * 1024  # decoded bytes: a settings answer is a few KiB
 
 
 FailureClass = Literal["auth", "permission", "not-found", "rate-limited", "server", "connection", "tls", "protocol"]
@@ -55,7 +66,20 @@ class Stats:
     waits: list[float] = field(default_factory=list)
 
 
-def _retry_after(response: httpx.Response, fallback: float) -> float:
+@dataclass(frozen=True)
+class Answer:
+    """A whole, bounded answer: read within the call's deadline, at most MAX_BODY decoded bytes."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    def json(self) -> Json:
+        value: Json = json.loads(self.content)
+        return value
+
+
+def _retry_after(response: Answer, fallback: float) -> float:
     value = response.headers.get("Retry-After", "").strip()
     if value.isdigit():
         return float(value)
@@ -77,10 +101,17 @@ class SettingsClient:
         cafile: str | None = None,
         timeout: float = 30.0,
         retry: Retry | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.config = config
         self._secret = secret  # resolved when the token is first needed, never kept
-        self._http = httpx.AsyncClient(verify=client_context(cafile), timeout=timeout, follow_redirects=False)
+        self._timeout = timeout
+        context = client_context(cafile)
+        origins = {_origin(config.token_url), _origin(config.settings_url)}
+        self._proxies = {origin: p for origin in origins if (p := proxy_for(origin, proxy))}
+        mounts = {origin: httpx.AsyncHTTPTransport(verify=context, proxy=p.url) for origin, p in self._proxies.items()}
+        # trust_env=False: the proxy is ours to choose (above), so that messages can name it
+        self._http = httpx.AsyncClient(verify=context, timeout=timeout, follow_redirects=False, trust_env=False, mounts=mounts)
         self._retry = retry or Retry()
         self._token: str | None = None
         self._token_lock = asyncio.Lock()
@@ -104,7 +135,7 @@ class SettingsClient:
         except SecretError as exc:
             raise PlatformError("auth", f"the client secret: {exc}") from None
         form = {"grant_type": "client_credentials", "client_id": self.config.client_id, "client_secret": secret, "scope": self.config.scope}
-        response = await self._send("POST", self.config.token_url, data=form)
+        response = await self._send("POST", self.config.token_url, "the token endpoint", data=form)
         self.stats.tokens += 1
         if response.status_code in (400, 401):
             raise PlatformError("auth", f"the token endpoint refused client {self.config.client_id} ({response.status_code})")
@@ -129,51 +160,45 @@ class SettingsClient:
         await self._authorized("PUT", self.config.settings_url, guid, "PM.Setting.Write", json=body)
         self.stats.puts += 1
 
-    async def _authorized(self, method: str, url: str, guid: str, scope: str, **kwargs: Any) -> httpx.Response:
+    async def _authorized(self, method: str, url: str, guid: str, scope: str, **kwargs: Any) -> Answer:
+        where = self.config.partition_of(guid)
         token = await self.token()
-        response = await self._send(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        response = await self._send(method, url, where, headers={"Authorization": f"Bearer {token}"}, **kwargs)
         if response.status_code == 401:  # expired or revoked: one fresh token, one more try
             token = await self.token(refresh=True, stale=token)
-            response = await self._send(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            response = await self._send(method, url, where, headers={"Authorization": f"Bearer {token}"}, **kwargs)
             if response.status_code == 401:
-                raise PlatformError("auth", f"the platform refused a fresh token for {self.config.partition_of(guid)}")
-        self._raise_for(response, self.config.partition_of(guid), scope, guid)
+                raise PlatformError("auth", f"the platform refused a fresh token for {where}")
+        self._raise_for(response, where, scope, guid)
         return response
 
-    def _raise_for(self, response: httpx.Response, where: str, scope: str, guid: str = "") -> None:
+    def _raise_for(self, response: Answer, where: str, scope: str, guid: str = "") -> None:
         code = response.status_code
+        if 300 <= code < 400:
+            raise PlatformError("protocol", f"{where}: the platform answered {code} (a redirect); redirects are never followed")
         if code < 400:
             return
         if code == 403:
             raise PlatformError("permission", f"{where}: forbidden; the client needs the scope {scope}")
         if code == 404:
             raise PlatformError("not-found", f"{where}: partition {guid} not found")
+        if code == 407:
+            raise PlatformError("connection", f"{where}: a proxy answered 407 (proxy authentication required)")
         if code == 429:
             raise PlatformError("rate-limited", f"{where}: still rate limited after {self._retry.attempts} tries")
         if code >= 500:
             raise PlatformError("server", f"{where}: the platform answered {code}")
         raise PlatformError("protocol", f"{where}: the platform answered {code}")
 
-    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One call with its retries: 429 (Retry-After), 502/503/504 and dropped connections.
+    async def _send(self, method: str, url: str, where: str, **kwargs: Any) -> Answer:
+        """One call with its retries: 429 (Retry-After), 502/503/504, dropped connections and timeouts.
         When the tries or the wait run out, the last answer is returned, or the last failure raised."""
-        host = httpx.URL(url).host
         waited, attempt = 0.0, 0
         while True:
             attempt += 1
-            outcome: httpx.Response | PlatformError
-            try:
-                outcome = await self._http.request(method, url, **kwargs)
-            except httpx.ConnectError as exc:
-                if _is_tls(exc):
-                    raise PlatformError("tls", f"TLS with {host} failed: {_tls_reason(exc)}") from None
-                outcome = PlatformError("connection", f"cannot connect to {host}")
-            except httpx.TimeoutException:
-                outcome = PlatformError("connection", f"{host} did not answer in time")
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                outcome = PlatformError("connection", f"{host} dropped the connection")
+            outcome = await self._attempt(method, url, where, **kwargs)
             delay = self._backoff(attempt)
-            if isinstance(outcome, httpx.Response):
+            if isinstance(outcome, Answer):
                 if outcome.status_code != 429 and outcome.status_code not in RETRIED:
                     return outcome
                 if outcome.status_code == 429:
@@ -187,8 +212,60 @@ class SettingsClient:
             waited += delay
             await asyncio.sleep(delay)
 
+    async def _attempt(self, method: str, url: str, where: str, **kwargs: Any) -> Answer | PlatformError:
+        """One try, bounded end to end by the timeout: an answer, or a failure worth retrying.
+        Failures a retry cannot mend (TLS, a proxy's refusal, an oversized body, an answer that
+        began and then stalled) are raised."""
+        host, proxy = httpx.URL(url).host, self._proxies.get(_origin(url))
+        began: list[bool] = []
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._exchange(method, url, where, began, **kwargs)
+        except TimeoutError:
+            failure = PlatformError("connection", f"{host} did not answer in full within {self._timeout:g}s (--timeout)")
+            if began:  # headers came, the body did not: a platform that drips is not mended by asking again
+                raise failure from None
+            return failure
+        except httpx.ProxyError as exc:
+            raise PlatformError("connection", f"proxy {_name(proxy)} refused the tunnel to {host}: {exc}") from None
+        except httpx.ConnectError as exc:
+            if _is_tls(exc):
+                raise PlatformError("tls", f"TLS with {host} failed: {_tls_reason(exc)}") from None
+            if proxy is not None:
+                return PlatformError("connection", f"cannot connect to proxy {proxy.name} (on the way to {host})")
+            return PlatformError("connection", f"cannot connect to {host}")
+        except httpx.TimeoutException:
+            return PlatformError("connection", f"{host} did not answer in time")
+        except httpx.DecodingError:
+            raise PlatformError("protocol", f"{where}: the answer's content encoding does not decode") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            return PlatformError("connection", f"{host} dropped the connection")
+
+    async def _exchange(self, method: str, url: str, where: str, began: list[bool], **kwargs: Any) -> Answer:
+        response = await self._http.send(self._http.build_request(method, url, **kwargs), stream=True)
+        began.append(True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    too_big = f"{where}: the answer is larger than {MAX_BODY // 2**20} MiB (decoded); not read further"
+                    raise PlatformError("protocol", too_big)
+            return Answer(response.status_code, response.headers, bytes(body))
+        finally:
+            await response.aclose()
+
     def _backoff(self, attempt: int) -> float:
         return float(self._retry.base_delay * 2 ** (attempt - 1))
+
+
+def _origin(url: str) -> str:
+    u = httpx.URL(url)
+    return f"{u.scheme}://{u.netloc.decode('ascii')}"
+
+
+def _name(proxy: Proxy | None) -> str:
+    return proxy.name if proxy else "(none configured)"
 
 
 def _is_tls(exc: Exception) -> bool:
@@ -211,7 +288,7 @@ def _tls_reason(exc: Exception) -> str:
     return "handshake failed"
 
 
-def _settings(response: httpx.Response, keys: tuple[str, ...]) -> dict[str, str]:
+def _settings(response: Answer, keys: tuple[str, ...]) -> dict[str, str]:
     """A list of {key, value}, or an object holding one under `settings`; extra fields and key case ignored."""
     try:
         body = response.json()

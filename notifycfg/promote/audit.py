@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 from notifycfg.datapath import JsonObject
+from notifycfg.gitinfo import git
 from notifycfg.promote.plan import Plan
 
 AUDIT_LOG = "promotions.jsonl"
@@ -16,11 +16,7 @@ AUDIT_LOG = "promotions.jsonl"
 
 def actor() -> str:
     """Who promoted: git's configured user, else the login name."""
-    try:
-        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5).stdout.strip()
-        mail = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        name = mail = ""
+    name, mail = git("config", "user.name") or "", git("config", "user.email") or ""
     if name:
         return f"{name} <{mail}>" if mail else name
     return os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"

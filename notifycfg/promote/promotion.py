@@ -26,6 +26,11 @@ class Outcome:
     plan: Plan
     written: list[str]
     audit: JsonObject | None
+    audit_file: str = AUDIT_LOG
+
+    @property
+    def commit_message(self) -> str:
+        return commit_message(self.plan)
 
 
 def promote(source: str, target: str, orgs: list[str] | None = None, allow_removals: bool = False, dry_run: bool = False) -> Outcome:

@@ -12,10 +12,12 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
     from notifycfg.doctor.model import DoctorResult
+    from notifycfg.notify.check import CheckResult
     from notifycfg.notify.flows import FlowsResult
     from notifycfg.platform.bridge import ApplyResult
     from notifycfg.platform.plan import PartitionPlan, PlanResult
     from notifycfg.promote.plan import Plan
+    from notifycfg.promote.promotion import Outcome as Promotion
 
 
 def show(value: object) -> str:
@@ -89,6 +91,25 @@ def plan(the_plan: Plan) -> str:
     if the_plan.empty:
         lines.append("  nothing to promote")
     return _lines(lines)
+
+
+def promotion(outcome: Promotion, dry_run: bool) -> str:
+    out = plan(outcome.plan)
+    if dry_run:
+        out += "dry run: nothing written\n"
+    elif outcome.written:
+        out += f"wrote {len(outcome.written)} file(s); audit line appended to {outcome.plan.target}/{outcome.audit_file}\n\n"
+        out += outcome.commit_message
+    return out
+
+
+def check(result: CheckResult) -> str:
+    v = result.validation
+    out = validation(v, result.strict) + f"validate: {summary(v, result.strict)}\n"
+    if result.compiled is None or result.flows is None:
+        return out + "check: failed (compile and flows skipped: the environment is not valid)\n"
+    out += f"compile: ok, {result.compiled} organization(s)\n" + flows(result.flows)
+    return out + f"check: {'ok' if result.ok else 'failed'}\n"
 
 
 def doctor(result: DoctorResult) -> str:

@@ -1,0 +1,228 @@
+"""GitHub-flavored Markdown: a report that reads well in a pull-request comment or $GITHUB_STEP_SUMMARY.
+
+Each report is a one-line verdict with its counts, a table per partition, organization
+or endpoint, and the long details folded in `<details>`. Every value that came from
+outside (configs, the platform, SMTP servers, captured mail) goes through `md()`, so
+the only elements and links in the output are the ones written here.
+"""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from notifycfg.config.validate import ValidationResult
+from notifycfg.report.text import show
+
+if TYPE_CHECKING:  # reporters only read other rooms' results
+    from notifycfg.compile.diff import DiffResult
+    from notifycfg.doctor.model import DoctorResult
+    from notifycfg.notify.check import CheckResult
+    from notifycfg.notify.flows import FlowsResult
+    from notifycfg.platform.bridge import ApplyResult
+    from notifycfg.platform.plan import PartitionPlan, PlanResult
+    from notifycfg.promote.promotion import Outcome as Promotion
+
+LIMIT = 60_000  # GitHub refuses a comment over 65,536 characters; the step summary caps at 1 MiB
+_PUNCTUATION = frozenset(string.punctuation)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(ch: str) -> str:
+    """Control and format characters (newlines, bidi overrides, zero-width) shown as escapes, not obeyed."""
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+        return f"\\u{ord(ch):04x}"
+    return ch
+
+
+def md(value: object) -> str:
+    """Outside text as literal Markdown text, safe in a paragraph or a table cell.
+
+    Every ASCII punctuation character is backslash-escaped, so no emphasis, link, HTML
+    tag, table pipe or code span can start; `@` is followed by an empty HTML comment,
+    because GFM links `user@host.tld` whatever the escapes (bare URLs and `www.` are
+    already broken by the escaped `:` and `.`).
+    """
+    text = value if isinstance(value, str) else show(value)
+    out = []
+    for ch in "".join(_visible(c) for c in text):
+        if ch == "@":
+            out.append("\\@<!-- -->")
+        elif ch in _PUNCTUATION:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def shown(value: object) -> str:
+    """A config value as JSON (strings quoted, so `"no"` and `false` never look alike), escaped."""
+    return md(show(value))
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """Cells are already Markdown (escaped by the caller); a blank line after, so what follows is not a row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def details(summary: str, body: list[str]) -> list[str]:
+    """A folded section; the blank lines let Markdown inside it render."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "</details>", ""]
+
+
+def document(lines: list[str], whole: str = "--format text") -> str:
+    """The report, cut to LIMIT characters at a line, any open <details> closed, and a last line saying what was left out."""
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    if len(text) <= LIMIT:
+        return text
+    kept: list[str] = []
+    size, opened = 0, 0
+    for line in lines:
+        if size + len(line) + 1 > LIMIT - 400:  # room for a closing tag and the notice
+            break
+        kept.append(line)
+        size += len(line) + 1
+        opened += (line == "<details>") - (line == "</details>")
+    left_lines, left = len(lines) - len(kept), len(text) - size
+    kept += ["", "</details>"] * opened
+    kept += [
+        "",
+        f"**Cut here:** {left:,} more characters ({left_lines:,} lines) are left out of this report. "
+        f"Run the same command with `{whole}` to see all of it.",
+    ]
+    return "\n".join(kept) + "\n"
+
+
+def _verdict(ok: bool, what: str, counts: str) -> str:
+    return f"**{what}: {'✅ ok' if ok else '❌ failed'}**: {counts}"
+
+
+def validation_table(result: ValidationResult) -> list[str]:
+    rows = [[md(p.position), p.severity, md(p.rule), md(p.message)] for p in result.problems]
+    return table(["where", "severity", "rule", "message"], rows) if rows else []
+
+
+def validation(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
+    head = _verdict(result.ok(strict), "validate", f"{result.files} file(s), {result.errors} error(s), {result.warnings} warning(s)")
+    return document([head, "", *validation_table(result)])
+
+
+def _plan_row(plan: PartitionPlan) -> list[str]:
+    if plan.error is not None:
+        status = f"❌ failed: {md(plan.error.kind)}: {md(plan.error.message)}"
+    elif plan.drift:
+        status = f"⚠️ drift: the platform holds {md(', '.join(plan.drift))}; left untouched"
+    elif plan.partition.target is None:
+        status = "in sync (platform defaults)"
+    elif plan.in_sync:
+        status = "in sync"
+    else:
+        status = f"{len(plan.changes) + bool(plan.password_reason)} change(s)"
+    return [md(plan.partition.name), md(plan.partition.guid), status]
+
+
+def _plan_details(plan: PartitionPlan) -> list[str]:
+    if plan.error is not None or plan.drift or plan.in_sync:
+        return []
+    rows = [[md(c.key), shown(c.old) if c.old is not None else "(unset)", shown(c.new)] for c in plan.changes]
+    if plan.password_reason:
+        rows.append([md("Email.Smtp.Password"), "(secret)", f"written ({md(plan.password_reason)})"])
+    return details(f"{md(plan.partition.name)}: {len(rows)} change(s)", table(["key", "platform now", "repository"], rows))
+
+
+def platform_plan(result: PlanResult) -> str:
+    plans = result.plans
+    pending = sum(not p.in_sync and p.error is None for p in plans)
+    failed = sum(p.error is not None for p in plans)
+    counts = f"{pending} partition(s) to change, {len(plans) - pending - failed} in sync, {failed} unreadable, of {len(plans)}"
+    state = "❌ failed" if failed else "📝 changes pending" if pending else "✅ in sync"
+    head = f"**plan: {state}**: {counts}"
+    lines = [head, "", *table(["organization", "partition", "status"], map(_plan_row, plans))]
+    for plan in plans:
+        lines += _plan_details(plan)
+    return document(lines, "--format json")
+
+
+def platform_apply(result: ApplyResult) -> str:
+    outcomes, requests = result.outcomes, result.requests
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("applied", "unchanged", "untouched", "failed")}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    head = _verdict(result.ok, "apply", f"{summary}; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT")
+    rows = [[md(o.plan.partition.name), md(o.plan.partition.guid), o.status, md(o.reason)] for o in outcomes]
+    return document([head, "", *table(["organization", "partition", "result", "reason"], rows)], "--format json")
+
+
+def diff(result: DiffResult) -> str:
+    counts = f"{len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed"
+    head = f"**diff {md(result.a)} → {md(result.b)}: {'no difference' if result.equal else counts}**"
+    rows = [[md(org), f"only in {md(result.b)}"] for org in result.added]
+    rows += [[md(org), f"only in {md(result.a)}"] for org in result.removed]
+    rows += [[md(org), f"{len(found)} value(s) differ"] for org, found in result.changed.items()]
+    lines = [head, "", *(table(["organization", "difference"], rows) if rows else [])]
+    for org, found in result.changed.items():
+        body = table(["key", md(result.a), md(result.b)], [[md(c.path), shown(c.old), shown(c.new)] for c in found])
+        lines += details(f"{md(org)}: {len(found)} value(s)", body)
+    return document(lines)
+
+
+def promotion(outcome: Promotion, dry_run: bool) -> str:
+    plan = outcome.plan
+    files = [f for f in plan.files if not f.skipped]
+    done = "dry run: nothing written" if dry_run else f"wrote {len(outcome.written)} file(s)"
+    head = f"**promote {md(plan.source)} → {md(plan.target)}: {'nothing to promote' if plan.empty else f'{len(files)} file(s)'}** ({done})"
+    rows = [[md(f.name), "removal skipped (pass --allow-removals to remove it)" if f.skipped else f.action] for f in plan.files]
+    lines = [head, "", *(table(["file", "action"], rows) if rows else [])]
+    for f in files:
+        if f.action == "changed":
+            body = table(["key", "now", "promoted"], [[md(c.path), shown(c.old), shown(c.new)] for c in f.changes])
+            lines += details(f"{md(f.name)}: {len(f.changes)} value(s)", body)
+    return document(lines)
+
+
+def doctor(result: DoctorResult) -> str:
+    checks = [c for p in result.probed for c in p.checks]
+    errors, warnings = sum(c.status == "error" for c in checks), sum(c.status == "warning" for c in checks)
+    head = _verdict(result.ok, "doctor", f"{len(result.probed)} endpoint(s), {errors} error(s), {warnings} warning(s)")
+    rows = [[md(org), md(str(result.org_endpoint[org])), verdict] for org, verdict in result.org_verdicts().items()]
+    lines = [head, "", *table(["organization", "endpoint", "verdict"], rows)]
+    for probed in result.probed:
+        body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in probed.checks])
+        summary = f"{md(str(probed.endpoint))} ({result.verdict(probed.checks)}), used by {md(', '.join(probed.orgs))}"
+        lines += details(summary, body)
+    return document(lines, "--format json")
+
+
+def _flows_lines(run: FlowsResult) -> list[str]:
+    results = run.results
+    passed = sum(r.passed for r in results)
+    head = _verdict(run.ok, "flows", f"{passed} passed, {len(results) - passed} failed")
+    rows = [
+        [md(r.flow.name), md(r.flow.org), md(r.flow.event), "✅ pass" if r.passed else "❌ fail", md(r.outcome), str(r.messages)]
+        for r in results
+    ]
+    lines = [head, "", *(table(["flow", "organization", "event", "result", "outcome", "messages"], rows) if rows else [])]
+    for r in results:
+        if r.failures:
+            lines += details(f"{md(r.flow.name)}: {len(r.failures)} failure(s)", [f"- {md(f)}" for f in r.failures] + [""])
+    return lines
+
+
+def flows(run: FlowsResult) -> str:
+    return document(_flows_lines(run))
+
+
+def check(result: CheckResult) -> str:
+    v = result.validation
+    lines = [_verdict(result.ok, "check", "validate, compile and flows"), ""]
+    lines += [f"- validate: {'ok' if v.ok(result.strict) else 'failed'}: {v.files} file(s), {v.errors} error(s), {v.warnings} warning(s)"]
+    compiled = "skipped (the environment is not valid)" if result.compiled is None else f"ok, {result.compiled} organization(s)"
+    lines += [f"- compile: {compiled}", "", *validation_table(v)]
+    if result.flows is not None:
+        lines += _flows_lines(result.flows)
+    return document(lines)

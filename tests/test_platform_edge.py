@@ -1,0 +1,235 @@
+"""The platform bridge at the edges of a CI runner: a platform that misbehaves on purpose, a real
+HTTP proxy (Debian's tinyproxy) in between, and the audit log of every apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CONFIGS, cli
+from platform_hostile import BEHAVIOURS, TOKEN, Hostile
+from platform_standin import Client, Served, StandIn
+from test_platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, SECRETS, partitions_of, staging_copy
+from test_reliability import measured
+
+PEAK_KIB = 600 * 1024
+WORDS = {
+    "endless": "larger than 8 MiB",
+    "gzip-bomb": "larger than 8 MiB",
+    "drip": "did not answer in full within 5s",
+    "redirect": "redirects are never followed",
+}
+
+
+def _secrets_env() -> dict[str, str]:
+    return dict(os.environ, STAGING_PLATFORM_CLIENT_SECRET=CLIENT_SECRET, STAGING_SMTP_PASSWORD=HOST_PASSWORD)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+def test_a_hostile_platform_cannot_hang_plan_or_sink_the_runner(tmp_path, behaviour):
+    with Hostile(behaviour, tmp_path) as hostile:
+        env = staging_copy(tmp_path, hostile.url)
+        started = time.monotonic()
+        run = measured("plan", str(env), "--cafile", hostile.ca_path, "--timeout", "5", env=_secrets_env(), bound=60)
+        took = time.monotonic() - started
+    assert run.code == 2, run.err
+    assert took < 60 and run.peak_kib < PEAK_KIB, (took, run.peak_kib)
+    assert WORDS[behaviour] in run.out, run.out
+    assert all(f"{name} (" in run.out for name in partitions_of(env))  # each partition named with its failure
+    assert TOKEN not in run.out + run.err
+    assert hostile.elsewhere == []  # the bearer token never went to the other origin
+    print(f"{behaviour}: {took:.1f}s, peak {run.peak_kib / 1024:.0f} MiB")
+
+
+# --- through a real proxy ----------------------------------------------------------------------
+
+PROXY_USER, PROXY_PASSWORD = "ci-runner", "Pr0xy-Pa55-77c1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def tinyproxy(tmp_path):
+    """tinyproxy on loopback, BasicAuth on; yields (port, log file)."""
+    binary = shutil.which("tinyproxy")
+    if binary is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("tinyproxy is not installed (.ci/run installs it)")
+        pytest.skip("tinyproxy is not installed (apt-get install tinyproxy)")
+    port, log = _free_port(), tmp_path / "tinyproxy.log"
+    conf = tmp_path / "tinyproxy.conf"
+    conf.write_text(f'Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile "{log}"\nLogLevel Info\nBasicAuth {PROXY_USER} {PROXY_PASSWORD}\n')
+    process = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield port, log
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def platform(tmp_path):
+    guids = partitions_of(CONFIGS / "staging")
+    standin = StandIn(list(guids.values()), {"notifycfg-staging": Client(CLIENT_SECRET, {"PM.Setting.Read", "PM.Setting.Write"})})
+    with Served(standin, tmp_path) as running:
+        yield running, staging_copy(tmp_path, running.url)
+
+
+def _run(platform, *args: str, environ: dict[str, str] | None = None):
+    standin, env = platform
+    done = cli(*args, str(env), "--cafile", standin.ca_path, "--timeout", "5", env=environ or _secrets_env())
+    for secret in (*SECRETS, PROXY_PASSWORD):
+        assert secret not in done.stdout + done.stderr, args
+    return done
+
+
+def test_plan_and_apply_through_the_proxy(platform, tinyproxy):
+    standin, _ = platform
+    port, log = tinyproxy
+    proxy = f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{port}"
+    assert _run(platform, "plan", "--proxy", proxy).returncode == 1
+    assert _run(platform, "apply", "--proxy", proxy).returncode == 0
+    environ = dict(_secrets_env(), HTTPS_PROXY=proxy)
+    assert _run(platform, "plan", environ=environ).returncode == 0  # from the environment, in sync now
+    host, platform_port = standin.url.split("//")[1].split("/")[0].split(":")
+    assert log.read_text().count(f"CONNECT {host}:{platform_port}") >= 3  # every run went through the tunnel
+    assert standin.puts()
+
+
+def test_no_proxy_bypasses_the_environments_proxy(platform):
+    dead = f"http://127.0.0.1:{_free_port()}"
+    environ = dict(_secrets_env(), HTTPS_PROXY=dead, NO_PROXY="localhost,127.0.0.0/8")
+    assert _run(platform, "plan", environ=environ).returncode == 1
+    environ.pop("NO_PROXY")
+    done = _run(platform, "plan", environ=environ)
+    assert done.returncode == 2 and f"cannot connect to proxy {dead}" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("credentials", "words"),
+    [(f"{PROXY_USER}:wrong-pass@", "401"), ("", "407")],
+    ids=["wrong-credentials", "no-credentials"],
+)
+def test_a_proxy_that_refuses_is_named_without_its_password(platform, tinyproxy, credentials, words):
+    standin, _ = platform
+    port, _ = tinyproxy
+    done = _run(platform, "plan", "--proxy", f"http://{credentials}127.0.0.1:{port}")
+    assert done.returncode == 2
+    assert f"proxy http://127.0.0.1:{port} refused the tunnel" in done.stderr and words in done.stderr
+    assert "wrong-pass" not in done.stderr
+    assert standin.requests == [] and standin.token_requests == 0
+
+
+def test_a_proxy_that_is_down(platform):
+    standin, _ = platform
+    port = _free_port()
+    done = _run(platform, "apply", "--proxy", f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{port}")
+    assert done.returncode == 2
+    assert f"cannot connect to proxy http://127.0.0.1:{port}" in done.stderr and "nothing applied" in done.stderr
+    assert standin.token_requests == 0
+
+
+def test_a_proxy_url_that_is_not_one_is_a_usage_error(platform):
+    done = _run(platform, "plan", "--proxy", "socks9://user:Pr0xy-Pa55-77c1@[bad")
+    assert done.returncode == 2 and "--proxy" in done.stderr
+
+
+# --- the audit of every apply ------------------------------------------------------------------
+
+
+def _git(cwd: Path, *args: str) -> str:
+    environ = dict(
+        os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com"
+    )
+    return subprocess.run(["git", *args], cwd=cwd, env=environ, capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+
+
+def test_apply_audit_lines(platform, tmp_path):
+    standin, env = platform
+    _git(env, "init", "-q")
+    _git(env, "add", ".")
+    _git(env, "commit", "-q", "-m", "staging")
+    audit = tmp_path / "audit.jsonl"
+    environ = dict(_secrets_env(), GITHUB_ACTOR="release-bot")
+    done = _run(platform, "apply", "--audit", str(audit), environ=environ)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    names = {guid.lower(): name for name, guid in partitions_of(env).items()}
+    assert (
+        sorted(line["organization"] for line in lines)
+        == sorted(names[p.lower()] for p in standin.puts())
+        == [
+            "globex",
+            "hooli",
+            "host",
+            "initech",
+            "umbrella-labs",
+        ]
+    )
+    head = _git(env, "rev-parse", "HEAD")
+    for line in lines:
+        assert set(line) == {
+            "time",
+            "actor",
+            "commit",
+            "dirty",
+            "environment",
+            "partition",
+            "organization",
+            "keys",
+            "secret_keys",
+            "result",
+            "reason",
+        }
+        assert (line["actor"], line["commit"], line["dirty"], line["environment"], line["result"]) == (
+            "release-bot",
+            head,
+            False,
+            "staging",
+            "applied",
+        )
+        assert line["time"].endswith("Z") and "Email.Smtp.Host" in line["keys"]
+    assert {tuple(line["secret_keys"]) for line in lines} == {(), ("Email.Smtp.Password",)}  # one relay takes no login
+    text = audit.read_text()
+    assert not any(secret in text for secret in (*SECRETS, INITECH_PASSWORD))
+    # a second apply writes nothing, so appends nothing; a change made outside git shows as dirty
+    assert _run(platform, "apply", "--audit", str(audit), environ=environ).returncode == 0
+    assert len(audit.read_text().splitlines()) == 5
+    globex = env / "orgs" / "globex.yaml"
+    globex.write_text(globex.read_text().replace("Globex Platform Notifications", "Globex Alerts"))
+    assert _run(platform, "apply", "--audit", str(audit), environ=environ).returncode == 0
+    last = json.loads(audit.read_text().splitlines()[-1])
+    assert (last["organization"], last["dirty"], last["keys"]) == ("globex", True, ["Email.Smtp.FromDisplayName"])
+
+
+@pytest.mark.parametrize("where", ["directory", "missing-folder"])
+def test_an_audit_file_that_cannot_be_written_stops_apply_before_any_request(platform, tmp_path, where):
+    standin, _ = platform
+    path = tmp_path if where == "directory" else tmp_path / "no" / "audit.jsonl"
+    done = _run(platform, "apply", "--audit", str(path))
+    assert done.returncode == 2 and "--audit" in done.stderr
+    assert standin.requests == [] and standin.token_requests == 0
+
+
+def test_plan_and_apply_write_no_audit_without_the_option(platform, tmp_path):
+    _, env = platform
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert _run(platform, "apply").returncode == 0
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
