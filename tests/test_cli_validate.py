@@ -21,7 +21,7 @@ def test_shipped_configs_pass_silently_from_any_directory(tmp_path):
 
 def test_verbose_summary(tmp_path):
     done = cli("validate", "-v", str(CONFIGS / "prod"), cwd=tmp_path)
-    assert done.returncode == 0 and done.stdout.startswith("ok: 15 file(s), 0 error(s)")
+    assert done.returncode == 0 and done.stdout.startswith("ok: 16 file(s), 0 error(s)")
 
 
 def test_text_format_lines(env):
@@ -47,7 +47,7 @@ def test_json_format_shape(env):
 
 def test_json_ok(tmp_path):
     done = cli("validate", "--format", "json", str(CONFIGS / "prod"))
-    assert json.loads(done.stdout) == {"ok": True, "files": 15, "problems": []}
+    assert json.loads(done.stdout) == {"ok": True, "files": 16, "problems": []}
 
 
 def test_github_annotations_escape(env):

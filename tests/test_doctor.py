@@ -33,7 +33,7 @@ def doctor(env: Path, *args: str, password: str | None = PASSWORD):
     environ = {k: v for k, v in os.environ.items() if k != "DOCTOR_PW"}
     if password is not None:
         environ["DOCTOR_PW"] = password
-    return cli("doctor", str(env), "--timeout", "2", *args, env=environ)
+    return cli("doctor", str(env), "--only", "endpoints", "--timeout", "2", *args, env=environ)  # sender checks: test_senders.py
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_closed_port_names_the_open_one(tmp_path, ca, certs):
 def test_servers_that_misbehave_are_reported_not_waited_on(tmp_path, behaviour, words):
     with raw_server(behaviour) as port:
         env = write_env(tmp_path / "env", {"host": "127.0.0.1", "port": port, "secure": False})
-        done = cli("doctor", str(env), "--timeout", "0.5")
+        done = cli("doctor", str(env), "--only", "endpoints", "--timeout", "0.5")
     assert done.returncode == 1, done.stdout
     assert words in done.stdout
 
@@ -212,7 +212,12 @@ def test_json_and_junit(tmp_path):
         as_json = json.loads(doctor(env, "--cafile", str(h.ca_path), "--format", "json").stdout)
         junit = doctor(env, "--format", "junit").stdout  # untrusted: tls fails, auth skipped
     (endpoint,) = as_json["endpoints"]
-    assert as_json["ok"] is True and as_json["orgs"]["acme"] == {"endpoint": f"localhost:{h.port} (STARTTLS)", "verdict": "ok"}
+    assert as_json["ok"] is True and as_json["orgs"]["acme"] == {
+        "endpoint": f"localhost:{h.port} (STARTTLS)",
+        "verdict": "ok",
+        "sender": None,  # --only endpoints
+        "sender_verdict": None,
+    }
     assert [c["id"] for c in endpoint["checks"]] == ["dns", "tcp", "greeting", "ehlo", "tls", "auth"]
     suite = ET.fromstring(junit).find("testsuite")
     cases = suite.findall("testcase")

@@ -165,7 +165,7 @@ SHIPPED = sorted(p for p in CONFIGS.rglob("*.yaml"))
 def test_mutated_shipped_configs(index, rng):
     source = SHIPPED[index]
     kind_dir = source.parent.name
-    name = source.name if source.name in ("host.yaml", "platform.yaml") else f"{kind_dir}/{source.name}"
+    name = source.name if source.name in ("host.yaml", "platform.yaml", "deliverability.yaml") else f"{kind_dir}/{source.name}"
     with _env_with({name: _mutate(source.read_text(), rng).encode()}) as root:
         for org in ("acme", "globex", "initech", "umbrella-labs", "hooli"):
             if not (root / "orgs" / f"{org}.yaml").exists():

@@ -134,7 +134,7 @@ def test_doctor_shows_a_hostile_banner_as_text(tmp_path):
     with _hostile_smtp() as port:
         host = {"email": {"smtp": {"host": "127.0.0.1", "port": port}, "from": {"address": "noreply@example.com"}}}
         env = write_env(tmp_path / "env", {"host.yaml": yaml.safe_dump(host), "orgs/acme.yaml": ""})
-        done = cli("doctor", str(env), "--timeout", "2", "--format", "markdown")
+        done = cli("doctor", str(env), "--only", "endpoints", "--timeout", "2", "--format", "markdown")
     assert done.stdout.startswith("**doctor: ")
     page = rendered(done.stdout, literals=LITERALS[:-2])
     assert "www.evil.exa" in page.plain

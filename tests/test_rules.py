@@ -116,7 +116,7 @@ def _rule_ids_asserted_in_tests() -> set[str]:
             skipped = isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "CASES" for t in node.targets)
             skipped |= isinstance(node, ast.FunctionDef) and node.name in ("test_every_rule_has_a_case", "_rule_ids_asserted_in_tests")
             if not skipped:
-                found |= set(re.findall(r"""["']([LSRFP]\d{3})["']""", ast.unparse(node)))
+                found |= set(re.findall(r"""["']([LSRFPD]\d{3})["']""", ast.unparse(node)))
     return found
 
 
@@ -209,6 +209,15 @@ def test_platform_file_clean(env):
     assert platform_problems(env) == []
     assert platform_problems(env, url="http://127.0.0.1:8443/identity_") == []
     assert platform_problems(env, url="http://localhost/identity_") == []
+
+
+def test_deliverability_rules(env):
+    facts = "relays:\n  smtp.example.com:\n    sending_ips: [192.0.2.10, 300.1.2.3, '2001:db8::10']\ndomains:\n  example.com:\n    dkim_selectors: [s1]\n"
+    root = env({"orgs/acme.yaml": "", "deliverability.yaml": facts})
+    found = [(Path(p.file).name, p.line, p.column, p.rule, p.severity, p.path) for p in validate([str(root)]).problems]
+    assert found == [("deliverability.yaml", 3, 31, "D001", "error", "relays.smtp.example.com.sending_ips[1]")]
+    root = env({"orgs/acme.yaml": "", "deliverability.yaml": "relays:\n  h:\n    sending_ips: [1.2.3.4]\n    bogus: 1\n"}, name="b")
+    assert [(p.line, p.rule) for p in validate([str(root)]).problems] == [(4, "S001")]
 
 
 def test_platform_rules(env):

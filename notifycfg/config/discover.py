@@ -20,7 +20,7 @@ from notifycfg.files import read_bounded
 ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 FLOW_NAME = ORG_ID
 KIND_DIRS = {"orgs": ("org", ORG_ID), "flows": ("flow", FLOW_NAME)}
-ROOT_FILES = {"host.yaml": "host", "platform.yaml": "platform"}
+ROOT_FILES = {"host.yaml": "host", "platform.yaml": "platform", "deliverability.yaml": "deliverability"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ def classify(path: Path, parent: str | None = None, environment: Path | None = N
                 " starting with a letter or digit, at most 63 characters",
             )
         return Target(path, display, kind, environment or path.parent.parent)
-    return Refusal(display, "L013", "not a notifycfg file: expected host.yaml, platform.yaml, orgs/<org-id>.yaml or flows/<name>.yaml")
+    expected = "host.yaml, platform.yaml, deliverability.yaml, orgs/<org-id>.yaml or flows/<name>.yaml"
+    return Refusal(display, "L013", f"not a notifycfg file: expected {expected}")
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,10 @@ def _environment(root: Path, tree: Tree) -> list[Target | Refusal]:
         found.append(Target(host, _display(host), "host", root))
     else:
         found.append(Refusal(_display(host), "L012", f"environment `{_display(root)}` has no host.yaml"))
-    platform = root / "platform.yaml"
-    if tree.present(platform):
-        found.append(Target(platform, _display(platform), "platform", root))
+    for name in ("platform.yaml", "deliverability.yaml"):  # optional, environment-local
+        path = root / name
+        if tree.present(path):
+            found.append(Target(path, _display(path), ROOT_FILES[name], root))
     for sub in sorted(KIND_DIRS):
         folder = root / sub
         for name, is_dir in tree.entries(folder):

@@ -100,6 +100,13 @@ RULES: dict[str, Rule] = {
         Rule("P002", "duplicate-partition", "error", "The same partitionGlobalId given to two partitions.", ("host_partition",)),
         Rule("P003", "unmapped-org", "error", "An organization file with no partition in platform.yaml.", ("orgs",)),
         Rule("P004", "mapped-org-without-file", "warning", "A partition in platform.yaml for an organization with no file.", ("orgs",)),
+        Rule(
+            "D001",
+            "bad-sending-ip",
+            "error",
+            "A relay's sending address in deliverability.yaml that is not an IPv4 or IPv6 address.",
+            ("relays",),
+        ),
     ]
 }
 
@@ -333,6 +340,20 @@ def _mapped_without_file(ctx: Context) -> Iterator[Finding]:
         return
     for org in sorted(set(ctx.data["orgs"]) - known):
         yield Finding(("orgs", org), f"`{org}` has a partition but no orgs/{org}.yaml: nothing is applied to it", True)
+
+
+@check("D001")
+def _sending_ips(ctx: Context) -> Iterator[Finding]:
+    if ctx.kind != "deliverability":
+        return
+    from ipaddress import ip_address  # deliverability.yaml only: off the org-file path
+
+    for relay, facts in ctx.data["relays"].items():
+        for i, ip in enumerate(facts.get("sending_ips", [])):
+            try:
+                ip_address(ip)
+            except ValueError:
+                yield Finding(("relays", relay, "sending_ips", i), f"`{ip}` is not an IPv4 or IPv6 address")
 
 
 def run_checks(ctx: Context) -> Iterator[tuple[Rule, Finding]]:

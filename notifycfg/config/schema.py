@@ -28,6 +28,7 @@ SCHEMA_FILES = {
     "org": "org.schema.json",
     "flow": "flow.schema.json",
     "platform": "platform.schema.json",
+    "deliverability": "deliverability.schema.json",
 }
 SECRET_MARK = "x-notifycfg-secret"
 YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off", "true", "false"}

@@ -43,24 +43,50 @@ class Probed:
 
 
 @dataclass
-class DoctorResult:
-    """What was probed, and whether that passes: errors fail, and with `strict` warnings too."""
+class SenderProbe:
+    """One (From domain, relay) pair: the addresses that deliver its mail, and what DNS says of them."""
 
-    probed: list[Probed]
+    domain: str
+    relay: str
+    orgs: list[str]
+    selectors: tuple[str, ...] = ()
+    sending_ips: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    spf_pass: bool = False  # SPF passes for every sending address (dmarc reads it)
+    dkim_valid: bool = False  # a declared selector is valid (dmarc reads it)
+
+    def __str__(self) -> str:
+        return f"{self.domain} via {self.relay}"
+
+
+@dataclass
+class DoctorResult:
+    """What was probed, and whether that passes: errors fail, and with `strict` warnings too.
+    A part that --only left out is None."""
+
+    probed: list[Probed] | None
     org_endpoint: dict[str, Endpoint]
     strict: bool = False
+    senders: list[SenderProbe] | None = None
+    org_sender: dict[str, SenderProbe] = field(default_factory=dict)
 
     def verdict(self, checks: list[Check]) -> Status:
         return max((c.status for c in checks), key=ORDER.__getitem__, default="ok")
 
     def org_verdicts(self) -> dict[str, Status]:
-        by_endpoint = {p.endpoint: p for p in self.probed}
-        return {org: self.verdict(by_endpoint[ep].checks_for(org)) for org, ep in sorted(self.org_endpoint.items())}
+        by_endpoint = {p.endpoint: p for p in self.probed or []}
+        return {org: self.verdict(by_endpoint[ep].checks_for(org)) for org, ep in sorted(self.org_endpoint.items()) if ep in by_endpoint}
+
+    def sender_verdicts(self) -> dict[str, Status]:
+        return {org: self.verdict(s.checks) for org, s in sorted(self.org_sender.items())}
+
+    def all_checks(self) -> list[Check]:
+        return [c for p in self.probed or [] for c in p.checks] + [c for s in self.senders or [] for c in s.checks]
 
     @property
     def ok(self) -> bool:
         counted = failing(self.strict)
-        return not any(c.status in counted for p in self.probed for c in p.checks)
+        return not any(c.status in counted for c in self.all_checks())
 
     @property
     def exit_code(self) -> int:

@@ -32,7 +32,8 @@ class Options:
     cert_warn_days: int = 30
     alternatives: tuple[int, ...] = SUBMISSION_PORTS
     resolve: Resolver | None = None  # only with login
-    concurrency: int = 32  # endpoints probed at once
+    concurrency: int = 32  # endpoints probed at once, and sender pairs
+    dns_servers: tuple[tuple[str, int], ...] = ()  # --dns-server; empty: the system's resolvers
 
 
 class Stop(Exception):

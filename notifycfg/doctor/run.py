@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from notifycfg.compile.endpoint import Endpoint, connection
 from notifycfg.compile.environment import Environment
@@ -32,10 +33,21 @@ def _logins(probed: Probed) -> list[Login | None]:
     return list(dict.fromkeys(probed.logins.values()))
 
 
-def run(env: Environment, orgs: list[str] | None, options: Options) -> DoctorResult:
-    probed, org_endpoint = endpoints(env, orgs)
-    asyncio.run(_probe_all(probed, options))
-    return DoctorResult(probed, org_endpoint)
+Only = Literal["endpoints", "senders"]
+
+
+def run(env: Environment, orgs: list[str] | None, options: Options, only: Only | None = None) -> DoctorResult:
+    """The endpoints (SMTP sessions) and the sender pairs (DNS only), or the one --only names."""
+    from notifycfg.doctor import deliver  # DNS and SPF: only when senders are checked
+
+    result = DoctorResult(None, {})
+    if only != "senders":
+        result.probed, result.org_endpoint = endpoints(env, orgs)
+        asyncio.run(_probe_all(result.probed, options))
+    if only != "endpoints":
+        result.senders, result.org_sender = deliver.pairs(env, orgs)
+        deliver.run_senders(env, result.senders, options)
+    return result
 
 
 async def _probe_all(probed: list[Probed], options: Options) -> None:

@@ -12,7 +12,7 @@ from notifycfg.datapath import Json
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
-    from notifycfg.doctor.model import DoctorResult
+    from notifycfg.doctor.model import Check, DoctorResult, Status
     from notifycfg.platform.bridge import ApplyResult
     from notifycfg.platform.plan import PartitionPlan, PlanResult
 
@@ -36,22 +36,37 @@ def diff(result: DiffResult) -> str:
     )
 
 
+def _checks(checks: list[Check]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "status": c.status, "message": c.message, "login": c.login} for c in checks]
+
+
+def _org(result: DoctorResult, org: str, verdicts: dict[str, Status], senders: dict[str, Status]) -> dict[str, Any]:
+    endpoint, sender = result.org_endpoint.get(org), result.org_sender.get(org)
+    return {
+        "endpoint": str(endpoint) if endpoint else None,
+        "verdict": verdicts.get(org),
+        "sender": str(sender) if sender else None,
+        "sender_verdict": senders.get(org),
+    }
+
+
 def doctor(result: DoctorResult) -> str:
-    verdicts = result.org_verdicts()
+    verdicts, senders = result.org_verdicts(), result.sender_verdicts()
+    orgs = sorted(set(result.org_endpoint) | set(result.org_sender))
+    endpoints = [
+        {"host": p.endpoint.host, "port": p.endpoint.port, "secure": p.endpoint.secure, "orgs": p.orgs, "checks": _checks(p.checks)}
+        for p in result.probed or []
+    ]
+    pairs = [
+        {"domain": s.domain, "relay": s.relay, "sending_ips": s.sending_ips, "orgs": s.orgs, "checks": _checks(s.checks)}
+        for s in result.senders or []
+    ]
     return dumps(
         {
             "ok": result.ok,
-            "orgs": {org: {"endpoint": str(ep), "verdict": verdicts[org]} for org, ep in sorted(result.org_endpoint.items())},
-            "endpoints": [
-                {
-                    "host": p.endpoint.host,
-                    "port": p.endpoint.port,
-                    "secure": p.endpoint.secure,
-                    "orgs": p.orgs,
-                    "checks": [{"id": c.id, "status": c.status, "message": c.message, "login": c.login} for c in p.checks],
-                }
-                for p in result.probed
-            ],
+            "orgs": {org: _org(result, org, verdicts, senders) for org in orgs},
+            "endpoints": None if result.probed is None else endpoints,
+            "senders": None if result.senders is None else pairs,
         }
     )
 

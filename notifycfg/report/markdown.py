@@ -186,15 +186,23 @@ def promotion(outcome: Promotion, dry_run: bool) -> str:
 
 
 def doctor(result: DoctorResult) -> str:
-    checks = [c for p in result.probed for c in p.checks]
+    checks = result.all_checks()
     errors, warnings = sum(c.status == "error" for c in checks), sum(c.status == "warning" for c in checks)
-    head = _verdict(result.ok, "doctor", f"{len(result.probed)} endpoint(s), {errors} error(s), {warnings} warning(s)")
-    rows = [[md(org), md(str(result.org_endpoint[org])), verdict] for org, verdict in result.org_verdicts().items()]
-    lines = [head, "", *table(["organization", "endpoint", "verdict"], rows)]
-    for probed in result.probed:
-        body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in probed.checks])
-        summary = f"{md(str(probed.endpoint))} ({result.verdict(probed.checks)}), used by {md(', '.join(probed.orgs))}"
-        lines += details(summary, body)
+    parts = [] if result.probed is None else [f"{len(result.probed)} endpoint(s)"]
+    parts += [] if result.senders is None else [f"{len(result.senders)} sender pair(s)"]
+    head = _verdict(result.ok, "doctor", f"{', '.join(parts)}, {errors} error(s), {warnings} warning(s)")
+    verdicts, senders = result.org_verdicts(), result.sender_verdicts()
+    endpoint, sender = result.org_endpoint, result.org_sender
+    rows = [
+        [md(org), md(str(endpoint.get(org, "-"))), verdicts.get(org, "-"), md(str(sender.get(org, "-"))), senders.get(org, "-")]
+        for org in sorted(set(endpoint) | set(sender))
+    ]
+    lines = [head, "", *table(["organization", "endpoint", "verdict", "sender", "sender verdict"], rows)]
+    groups = [(str(p.endpoint), p.orgs, p.checks) for p in result.probed or []]
+    groups += [(f"sender {s}", s.orgs, s.checks) for s in result.senders or []]
+    for name, orgs, found in groups:
+        body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in found])
+        lines += details(f"{md(name)} ({result.verdict(found)}), used by {md(', '.join(orgs))}", body)
     return document(lines, "--format json")
 
 

@@ -113,17 +113,25 @@ def check(result: CheckResult) -> str:
 
 
 def doctor(result: DoctorResult) -> str:
-    """Per organization its endpoint and verdict; then per endpoint its checks."""
-    verdicts = result.org_verdicts()
-    lines = [f"{org}: {result.org_endpoint[org]}: {verdict}" for org, verdict in verdicts.items()]
-    for probed in result.probed:
+    """Per organization its endpoint and sender and their verdicts; then per endpoint and per sender pair its checks."""
+    lines = [f"{org}: {result.org_endpoint[org]}: {verdict}" for org, verdict in result.org_verdicts().items()]
+    lines += [f"{org}: sender {result.org_sender[org]}: {verdict}" for org, verdict in result.sender_verdicts().items()]
+    for probed in result.probed or []:
         lines += ["", f"{probed.endpoint}, used by {', '.join(probed.orgs)}"]
         lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in probed.checks]
-    errors = sum(c.status == "error" for p in result.probed for c in p.checks)
-    warnings = sum(c.status == "warning" for p in result.probed for c in p.checks)
+    for sender in result.senders or []:
+        lines += ["", f"sender {sender}, used by {', '.join(sender.orgs)}"]
+        lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in sender.checks]
+    checks = result.all_checks()
+    errors, warnings = sum(c.status == "error" for c in checks), sum(c.status == "warning" for c in checks)
     verdict = "ok" if result.ok else "failed"
-    lines += ["", f"doctor: {verdict}: {len(result.probed)} endpoint(s), {errors} error(s), {warnings} warning(s)"]
+    lines += ["", f"doctor: {verdict}: {_parts(result)}, {errors} error(s), {warnings} warning(s)"]
     return _lines(lines)
+
+
+def _parts(result: DoctorResult) -> str:
+    parts = [] if result.probed is None else [f"{len(result.probed)} endpoint(s)"]
+    return ", ".join(parts + ([] if result.senders is None else [f"{len(result.senders)} sender pair(s)"]))
 
 
 def _partition(plan: PartitionPlan) -> str:

@@ -1,0 +1,115 @@
+"""DNS answers for one doctor run, each distinct question asked once and shared by every probe.
+
+Questions are asked with dnspython, to the --dns-server addresses or the system's
+resolvers. An answer, an empty answer and a failure are all remembered, so a name
+that timed out is not asked again by the next pair: a server sees each question at
+most twice (dnspython's one retry after a lost packet, or TCP after truncation).
+Probes run on threads; a question already in flight is waited for, not asked again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+
+Failure = Literal["timed out", "SERVFAIL"]
+MAX_ANSWERS = 64  # records kept per answer: more is an attack, not a zone
+
+
+class DnsFailure(Exception):
+    """A temporary failure (temperror): never to be reported as a missing record."""
+
+    def __init__(self, name: str, rdtype: str, what: Failure) -> None:
+        super().__init__(f"{rdtype} {name}: {what} (temperror)")
+        self.name, self.rdtype, self.what = name, rdtype, what
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str
+    rdtype: str
+    exists: bool  # False: NXDOMAIN
+    records: tuple[str, ...]  # each record's text: TXT strings joined, names without the final dot
+
+    @property
+    def void(self) -> bool:
+        return not self.records
+
+
+def _text(rdtype: str, rdata: object) -> str:
+    if rdtype == "TXT":
+        return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+    if rdtype == "MX":
+        return f"{rdata.preference} {rdata.exchange.to_text(omit_final_dot=True)}"  # type: ignore[attr-defined]
+    if rdtype in ("PTR", "CNAME"):
+        return str(rdata.target.to_text(omit_final_dot=True))  # type: ignore[attr-defined]
+    return str(rdata.to_text())  # type: ignore[attr-defined]
+
+
+def resolver(servers: Sequence[tuple[str, int]], timeout: float) -> dns.resolver.Resolver:
+    """--dns-server addresses (IP, port), or the system's resolvers; at most two tries per question within `timeout`."""
+    if servers:
+        made = dns.resolver.Resolver(configure=False)
+        made.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
+    else:
+        made = dns.resolver.Resolver()
+    made.lifetime = timeout
+    made.timeout = timeout / 2  # per try: a lost packet is asked once more, not again and again
+    made.cache = None
+    return made
+
+
+class Lookups:
+    """The run's shared cache: `lookups.get(name, "TXT")` -> Answer, or DnsFailure."""
+
+    def __init__(self, resolver: dns.resolver.Resolver) -> None:
+        self._resolver = resolver
+        self._lock = threading.Lock()
+        self._done: dict[tuple[str, str], Answer | DnsFailure] = {}
+        self._pending: dict[tuple[str, str], threading.Event] = {}
+        self.asked = 0  # distinct questions sent (for the bench and the tests)
+
+    def get(self, name: str, rdtype: str) -> Answer:
+        key = (name.lower().rstrip("."), rdtype)
+        while True:
+            with self._lock:
+                if key in self._done:
+                    return self._result(key)
+                waiting = self._pending.get(key)
+                if waiting is None:
+                    self._pending[key] = threading.Event()
+                    self.asked += 1
+                    break
+            waiting.wait()
+        outcome = self._ask(*key)
+        with self._lock:
+            self._done[key] = outcome
+            self._pending.pop(key).set()
+        return self._result(key)
+
+    def _result(self, key: tuple[str, str]) -> Answer:
+        outcome = self._done[key]
+        if isinstance(outcome, DnsFailure):
+            raise outcome
+        return outcome
+
+    def _ask(self, name: str, rdtype: str) -> Answer | DnsFailure:
+        try:
+            answer = self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return Answer(name, rdtype, False, ())
+        except dns.exception.Timeout:
+            return DnsFailure(name, rdtype, "timed out")
+        except (dns.resolver.NoNameservers, dns.resolver.YXDOMAIN, dns.exception.DNSException):
+            return DnsFailure(name, rdtype, "SERVFAIL")
+        records = tuple(_text(rdtype, r) for r in list(answer.rrset or [])[:MAX_ANSWERS]) if answer.rrset is not None else ()
+        return Answer(name, rdtype, True, tuple(sorted(records)))

@@ -1,0 +1,183 @@
+"""doctor's sender checks against a real DNS server on loopback (tests/dns_server.py): one organization per
+case, each told apart by its message, with exit 0 or 1 as docs/doctor.md says. Every run passes --dns-server:
+no test asks the system's resolvers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import cli, write_env
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from dns_server import DnsServer, Zone
+
+IP, NO_PTR_IP = "192.0.2.10", "192.0.2.20"
+PASS = f"v=spf1 ip4:{IP} ip4:{NO_PTR_IP} -all"
+
+
+def dkim_key(bits: int) -> str:
+    """A DKIM record's p= value: a SubjectPublicKeyInfo of `bits` bits (made from numbers: no private key is needed)."""
+    n = (1 << (bits - 1)) | 0xF00D_BEEF_0001
+    key = rsa.RSAPublicNumbers(65537, n).public_key()
+    return base64.b64encode(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+
+
+def good(zone: Zone, domain: str, spf: str = PASS, dmarc: str | None = "v=DMARC1; p=reject") -> None:
+    zone.txt(domain, spf).add(domain, "MX", f"10 mx.{domain}")
+    if dmarc:
+        zone.txt(f"_dmarc.{domain}", dmarc)
+
+
+# case -> (From domain, relay, checks expected {id: (status, words)}, exit code alone)
+CASES: dict[str, tuple[str, str, dict[str, tuple[str, str]], int]] = {
+    "good": (
+        "good.example",
+        IP,
+        {
+            "spf": ("ok", "pass for 192.0.2.10"),
+            "dmarc": ("ok", "p=reject"),
+            "dkim": ("ok", "2048-bit"),
+            "mx": ("ok", "MX mx.good.example"),
+            "ptr": ("ok", "forward-confirmed"),
+        },
+        0,
+    ),
+    "spf-fail": ("fail.example", IP, {"spf": ("error", "fail for 192.0.2.10"), "dmarc": ("error", "will be rejected")}, 1),
+    "softfail": ("soft.example", IP, {"spf": ("warning", "softfail for 192.0.2.10")}, 0),
+    "lookups": ("many.example", IP, {"spf": ("error", "Too many DNS lookups")}, 1),
+    "voids": ("voids.example", IP, {"spf": ("error", "Void lookup limit of 2 exceeded")}, 1),
+    "two-spf": ("two.example", IP, {"spf": ("error", "Two or more type TXT spf records found")}, 1),
+    "no-spf": ("nospf.example", IP, {"spf": ("error", "none for 192.0.2.10")}, 1),
+    "no-dmarc": ("nodmarc.example", IP, {"dmarc": ("warning", "no DMARC record for nodmarc.example")}, 0),
+    "org-dmarc": ("mail.orgdomain.example", IP, {"dmarc": ("ok", "sp=quarantine (found at orgdomain.example")}, 0),
+    "bad-dmarc": ("baddmarc.example", IP, {"dmarc": ("error", "`p=bogus` is not one of")}, 1),
+    "weak-dkim": ("weak.example", IP, {"dkim": ("error", "a 512-bit RSA key")}, 1),
+    "revoked-dkim": ("revoked.example", IP, {"dkim": ("error", "revoked (empty p=)")}, 1),
+    "missing-selector": ("nosel.example", IP, {"dkim": ("error", "no DKIM key record at s1._domainkey.nosel.example")}, 1),
+    "no-selectors": ("noselectors.example", IP, {"dkim": ("skipped", "no dkim_selectors")}, 0),
+    "null-mx": ("nullmx.example", IP, {"mx": ("error", "null MX")}, 1),
+    "no-mx": ("nomx.example", IP, {"mx": ("warning", "no MX, A or AAAA")}, 0),
+    "implicit-mx": ("implicit.example", IP, {"mx": ("ok", "implicit MX")}, 0),
+    "no-ptr": ("noptr.example", NO_PTR_IP, {"ptr": ("warning", "192.0.2.20 (no PTR)")}, 0),
+    "timeout": (
+        "slow.example",
+        IP,
+        {"spf": ("error", "timed out"), "mx": ("error", "DNS timed out asking MX slow.example (temperror)")},
+        1,
+    ),
+    "servfail": ("broken.example", IP, {"mx": ("error", "SERVFAIL")}, 1),
+    "resolved-relay": ("resolved.example", "relay.resolved.example", {"spf": ("warning", "hosted relays often send from others")}, 0),
+}
+
+
+def zone() -> Zone:
+    z = Zone()
+    z.add("10.2.0.192.in-addr.arpa", "PTR", "relay.good.example.").add("relay.good.example", "A", IP)
+    for domain in ("good.example", "noselectors.example", "noptr.example"):
+        good(z, domain)
+    z.txt("s1._domainkey.good.example", f"v=DKIM1; k=rsa; p={dkim_key(2048)}")
+    good(z, "fail.example", spf="v=spf1 ip4:198.51.100.1 -all")
+    good(z, "soft.example", spf="v=spf1 ~all", dmarc="v=DMARC1; p=none")
+    good(z, "many.example", spf="v=spf1 " + " ".join(f"include:l{i}.many.example" for i in range(11)) + " -all")
+    for i in range(11):
+        z.txt(f"l{i}.many.example", "v=spf1 -all")
+    good(z, "voids.example", spf="v=spf1 a:v1.voids.example a:v2.voids.example a:v3.voids.example -all")
+    z.txt("two.example", PASS, "v=spf1 -all").add("two.example", "MX", "10 mx.two.example")
+    z.add("nospf.example", "MX", "10 mx.nospf.example")
+    good(z, "nodmarc.example", dmarc=None)
+    good(z, "mail.orgdomain.example", dmarc=None)
+    z.txt("_dmarc.orgdomain.example", "v=DMARC1; p=reject; sp=quarantine; aspf=s")
+    good(z, "baddmarc.example", dmarc="v=DMARC1; p=bogus")
+    good(z, "weak.example")
+    z.txt("s1._domainkey.weak.example", f"v=DKIM1; p={dkim_key(512)}")
+    good(z, "revoked.example")
+    z.txt("s1._domainkey.revoked.example", "v=DKIM1; p=")
+    good(z, "nosel.example")
+    good(z, "nullmx.example")
+    z.records[("nullmx.example", "MX")] = ["0 ."]
+    z.txt("nomx.example", PASS)
+    z.txt("implicit.example", PASS).add("implicit.example", "A", "192.0.2.99")
+    good(z, "broken.example")
+    z.servfail.add("broken.example")
+    z.dropped.add("slow.example")
+    good(z, "resolved.example", spf="v=spf1 a:relay.resolved.example -all")
+    z.add("relay.resolved.example", "A", IP)
+    return z
+
+
+def environment(root: Path) -> Path:
+    orgs: dict[str, str | bytes] = {}
+    for case, (domain, relay, _, _) in CASES.items():
+        org = {"email": {"smtp": {"host": relay, "port": 587}, "from": {"address": f"noreply@{domain}"}}}
+        orgs[f"orgs/{case}.yaml"] = yaml.safe_dump(org)
+    selectors = {d: {"dkim_selectors": ["s1"]} for d in ("good.example", "weak.example", "revoked.example", "nosel.example")}
+    facts = {"relays": {IP: {"sending_ips": [IP]}}, "domains": selectors}
+    return write_env(root / "env", {**orgs, "deliverability.yaml": yaml.safe_dump(facts)})
+
+
+@pytest.fixture(scope="module")
+def dns():
+    with DnsServer(zone()) as server:
+        yield server
+
+
+def doctor(env: Path, dns: DnsServer, *args: str):
+    return cli("doctor", str(env), "--only", "senders", "--dns-server", dns.option, "--timeout", "1", *args)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_case_told_apart_by_its_message(tmp_path, dns, case):
+    env = environment(tmp_path)
+    domain, relay, expected, code = CASES[case]
+    started = time.monotonic()
+    done = doctor(env, dns, "--org", case, "--format", "json")
+    assert time.monotonic() - started < 5  # the timeout case ends within a few --timeouts
+    assert done.returncode == code, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["endpoints"] is None  # --only senders: no connection but DNS
+    (sender,) = report["senders"]
+    assert (sender["domain"], sender["relay"], sender["orgs"]) == (domain, relay, [case])
+    checks = {c["id"]: c for c in sender["checks"]}
+    assert list(checks) == ["spf", "dmarc", "dkim", "mx", "ptr"]
+    for check, (status, words) in expected.items():
+        assert checks[check]["status"] == status, checks[check]
+        assert words in checks[check]["message"], checks[check]
+    assert report["orgs"][case]["sender"] == f"{domain} via {relay}"
+    assert report["orgs"][case]["endpoint"] is None
+
+
+def test_strict_turns_warnings_into_exit_1(tmp_path, dns):
+    env = environment(tmp_path)
+    assert doctor(env, dns, "--org", "softfail").returncode == 0
+    assert doctor(env, dns, "--org", "softfail", "--strict").returncode == 1
+    assert doctor(env, dns, "--org", "good", "--strict").returncode == 0
+
+
+def test_text_lists_every_pair(tmp_path, dns):
+    done = doctor(environment(tmp_path), dns)
+    assert done.returncode == 1
+    assert f"good: sender good.example via {IP}: ok" in done.stdout
+    assert done.stdout.rstrip().endswith(f"{len(CASES)} sender pair(s), " + done.stdout.rstrip().split("sender pair(s), ")[1])
+
+
+def test_a_thousand_organizations_ask_each_question_once(tmp_path):
+    z = Zone()
+    z.add("10.2.0.192.in-addr.arpa", "PTR", "relay.good.example.").add("relay.good.example", "A", IP)
+    domains = [f"d{i}.example" for i in range(200)]
+    for domain in domains:
+        good(z, domain)
+    orgs: dict[str, str | bytes] = {
+        f"orgs/org-{i:04d}.yaml": yaml.safe_dump({"email": {"from": {"address": f"noreply@{domains[i % 200]}"}}}) for i in range(1000)
+    }
+    host = {"email": {"smtp": {"host": IP, "port": 587}, "from": {"address": "noreply@d0.example"}}}
+    env = write_env(tmp_path / "env", {"host.yaml": yaml.safe_dump(host), **orgs})
+    with DnsServer(z) as server:
+        done = cli("doctor", str(env), "--only", "senders", "--dns-server", server.option, "--format", "json")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert len(json.loads(done.stdout)["senders"]) == 200
+    assert z.questions and max(z.questions.values()) == 1  # no packet was lost: each question asked once
