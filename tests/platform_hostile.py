@@ -47,11 +47,13 @@ class Hostile:
         await response.prepare(request)
         await response.write(b'[{"key": "Email.Smtp.Host", "value": "')
         while request.transport is not None and not request.transport.is_closing():  # until the client goes away
+            chunk = b"x" if self.behaviour == "drip" else b"x" * 65536
             if self.behaviour == "drip":
                 await asyncio.sleep(0.5)
-                await response.write(b"x")
-            else:
-                await response.write(b"x" * 65536)
+            try:  # a TLS write to a client that went away can wait on drain forever: bounded, so teardown never hangs
+                await asyncio.wait_for(response.write(chunk), 2)
+            except (TimeoutError, ConnectionError):
+                break
         return response
 
     async def _steal(self, request: web.Request) -> web.Response:
