@@ -218,12 +218,12 @@ def test_json_and_junit(tmp_path):
         "sender": None,  # --only endpoints
         "sender_verdict": None,
     }
-    assert [c["id"] for c in endpoint["checks"]] == ["dns", "tcp", "greeting", "ehlo", "tls", "auth"]
+    assert [c["id"] for c in endpoint["checks"]] == ["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
     suite = ET.fromstring(junit).find("testsuite")
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["dns", "tcp", "greeting", "ehlo", "tls", "auth"]
-    assert suite.get("failures") == "1" and suite.get("skipped") == "1"
-    assert cases[4].find("failure") is not None and cases[5].find("skipped") is not None
+    assert [c.get("name") for c in cases] == ["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
+    assert suite.get("failures") == "1" and suite.get("skipped") == "2"  # no TLS: no certificate, no login
+    assert cases[4].find("failure") is not None and cases[5].find("skipped") is not None and cases[6].find("skipped") is not None
 
 
 def test_usage_errors(tmp_path):
@@ -263,3 +263,99 @@ def test_the_same_login_passes_against_a_well_behaved_server(tmp_path):
     with Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL]) as h:
         done = doctor(_starttls_env(tmp_path, h), "--login", "--cafile", str(h.ca_path))
     assert done.returncode == 0 and "ok       auth      svc: logged in with AUTH PLAIN" in done.stdout, done.stdout
+
+
+# --- revocation: can the platform check the relay certificate's revocation (the seed's port 80)? -------
+
+
+def _revocation(tmp_path: Path, ca, leaf: dict, *args: str) -> dict:  # leaf: Harness keyword arguments
+    with Harness(tls="starttls", faults=[NO_MAIL], **leaf) as h:
+        env = write_env(tmp_path / "env", {"host": "localhost", "port": h.port, "anonymous": True})
+        done = doctor(env, "--cafile", ca.cafile, "--format", "json", *args)
+    (endpoint,) = json.loads(done.stdout)["endpoints"]
+    checks = {c["id"]: c for c in endpoint["checks"]}
+    assert list(checks) == ["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
+    assert checks["tls"]["status"] == "ok", checks["tls"]
+    return checks["revocation"]
+
+
+@pytest.fixture
+def authority(tmp_path):
+    from revocation_servers import Authority
+
+    with Authority(tmp_path) as running:
+        yield running
+
+
+def test_revocation_good_crl_and_ocsp(tmp_path, authority):
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl", ocsp_url=f"{authority.url}/ocsp")
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "ok", check
+    assert f"CRL {authority.url}/ca.crl: not revoked" in check["message"] and f"OCSP {authority.url}/ocsp: good" in check["message"]
+    assert authority.fetches == {"crl": 1, "ocsp": 1}
+
+
+def test_revocation_revoked_in_the_crl(tmp_path, authority):
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
+    authority.revoked.add(authority.last_serial)
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "error" and f"is revoked in the CRL at {authority.url}/ca.crl" in check["message"]
+
+
+def test_revocation_revoked_by_ocsp_and_unknown(tmp_path, authority):
+    from cryptography.x509 import ocsp
+
+    leaf = authority.issue("localhost", ocsp_url=f"{authority.url}/ocsp")
+    authority.ocsp_status[authority.last_serial] = ocsp.OCSPCertStatus.REVOKED
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "error" and f"is revoked, says {authority.url}/ocsp" in check["message"]
+    authority.ocsp_status[authority.last_serial] = ocsp.OCSPCertStatus.UNKNOWN
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "warning" and "does not know the certificate (unknown)" in check["message"]
+
+
+def test_revocation_crl_on_a_closed_port_names_it_and_why_it_matters(tmp_path, authority):
+    import socket
+
+    with socket.socket() as s:  # bound and closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    leaf = authority.issue("localhost", crl=f"http://127.0.0.1:{port}/ca.crl")
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "error"
+    assert f"(127.0.0.1:{port}) cannot be reached" in check["message"] and "asks for port 80" in check["message"]
+
+
+def test_revocation_stale_crl_missing_issuer_and_no_urls(tmp_path, authority, ca, certs):
+    import datetime
+
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
+    authority.crl_next_update = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "warning" and "past its nextUpdate" in check["message"]
+    with Harness(tls="starttls", faults=[NO_MAIL], **certs()) as h:  # trustme: no revocation URL at all
+        env = write_env(tmp_path / "env3", {"host": "localhost", "port": h.port, "anonymous": True})
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--format", "json")
+    check = json.loads(done.stdout)["endpoints"][0]["checks"][5]
+    assert (check["id"], check["status"]) == ("revocation", "ok") and "names no revocation URL" in check["message"]
+
+
+def test_revocation_without_the_issuer_warns_and_still_checks_reachability(tmp_path, authority, ca):
+    import asyncio
+
+    from notifycfg.doctor.revocation import Revocations
+
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
+    der = Path(leaf["certfile"]).read_bytes()
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    chain = [x509.load_pem_x509_certificate(der).public_bytes(serialization.Encoding.DER)]
+
+    async def check():
+        async with Revocations(2, ca_file(tmp_path, ca, "other.pem")) as revocations:  # a store without the issuer
+            return await revocations.check(chain)
+
+    found = asyncio.run(check())
+    assert found.status == "warning" and "is not among --cafile or the system's CAs" in found.message
+    assert f"CRL {authority.url}/ca.crl: not revoked" in found.message and authority.fetches["crl"] == 1

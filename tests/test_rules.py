@@ -220,6 +220,15 @@ def test_deliverability_rules(env):
     assert [(p.line, p.rule) for p in validate([str(root)]).problems] == [(4, "S001")]
 
 
+def test_unused_deliverability_entries_warn(env):
+    facts = "relays:\n  smtp.example.com: {}\n  other.example: {}\ndomains:\n  example.com: {}\n  typo.example: {}\n"
+    root = env({"orgs/acme.yaml": "", "deliverability.yaml": facts})
+    found = [(p.line, p.rule, p.severity, p.path) for p in validate([str(root)]).problems]
+    assert found == [(3, "D002", "warning", "relays.other.example"), (6, "D002", "warning", "domains.typo.example")]
+    # a single file validated alone: the organizations are not known, so nothing is claimed unused
+    assert validate([str(root / "deliverability.yaml")]).problems == ()
+
+
 def test_platform_rules(env):
     assert platform_problems(env, url="http://id.example.com/identity_") == [(1, 6, "P001", "error", "url")]
     duplicate = "  o: 6F1C3A52-2d7e-4a38-9f1e-0b7f7c1d9e20\n"

@@ -181,3 +181,30 @@ def test_a_thousand_organizations_ask_each_question_once(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:]
     assert len(json.loads(done.stdout)["senders"]) == 200
     assert z.questions and max(z.questions.values()) == 1  # no packet was lost: each question asked once
+
+
+def test_only_senders_opens_no_connection_but_dns_and_only_endpoints_asks_no_dns(tmp_path, dns):
+    import socket
+    import threading
+
+    from doctor_servers import _listening
+
+    accepted: list[int] = []
+
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        accepted.append(1)
+        conn.sendall(b"220 relay\r\n")
+        stop.wait(5)
+
+    with _listening("127.0.0.1", 0, talk) as port:
+        org = {"email": {"smtp": {"host": "127.0.0.1", "port": port}, "from": {"address": "noreply@good.example"}}}
+        env = write_env(tmp_path / "env", {"orgs/acme.yaml": yaml.safe_dump(org)})
+        before = sum(dns.zone.questions.values())
+        done = doctor(env, dns, "--format", "json")
+        asked = sum(dns.zone.questions.values()) - before
+        assert json.loads(done.stdout)["senders"][0]["relay"] == "127.0.0.1" and asked > 0
+        assert accepted == []  # the relay, an SMTP server, was never connected to
+        before = sum(dns.zone.questions.values())
+        done = cli("doctor", str(env), "--only", "endpoints", "--dns-server", dns.option, "--timeout", "1", "--format", "json")
+        assert json.loads(done.stdout)["senders"] is None
+        assert accepted == [1] and sum(dns.zone.questions.values()) == before

@@ -101,6 +101,13 @@ RULES: dict[str, Rule] = {
         Rule("P003", "unmapped-org", "error", "An organization file with no partition in platform.yaml.", ("orgs",)),
         Rule("P004", "mapped-org-without-file", "warning", "A partition in platform.yaml for an organization with no file.", ("orgs",)),
         Rule(
+            "D002",
+            "unused-deliverability-entry",
+            "warning",
+            "A relay or domain in deliverability.yaml that no organization sends through or from.",
+            (),
+        ),
+        Rule(
             "D001",
             "bad-sending-ip",
             "error",
@@ -120,6 +127,12 @@ class Finding:
     at_key: bool = False
 
 
+@dataclass(frozen=True)
+class Senders:
+    relays: frozenset[str]  # effective email.smtp.host, as written
+    domains: frozenset[str]  # effective From-address domains, lower case
+
+
 class Context:
     """What a check may look at: the document and, on demand, effective values."""
 
@@ -129,12 +142,14 @@ class Context:
         data: Mapping[str, Json],
         effective_at: Callable[[DataPath], Json],
         org_ids: Callable[[], frozenset[str] | None] = lambda: None,
+        senders: Callable[[], Senders | None] = lambda: None,
     ) -> None:
         self.kind = kind
         self.data = data
         # Layering costs more than every other check together: only pay when asked.
         self.effective_at = effective_at
         self.org_ids = org_ids  # the environment's organizations, None when unknown
+        self.senders = senders  # the relays and From domains its organizations use, None when unknown
 
 
 Check = Callable[[Context], Iterator[Finding]]
@@ -354,6 +369,17 @@ def _sending_ips(ctx: Context) -> Iterator[Finding]:
                 ip_address(ip)
             except ValueError:
                 yield Finding(("relays", relay, "sending_ips", i), f"`{ip}` is not an IPv4 or IPv6 address")
+
+
+@check("D002")
+def _unused_entries(ctx: Context) -> Iterator[Finding]:
+    used = ctx.senders() if ctx.kind == "deliverability" else None
+    if used is None:
+        return
+    for section, known, what in (("relays", used.relays, "sends through"), ("domains", used.domains, "sends from")):
+        for name in ctx.data.get(section, {}):
+            if name not in known:
+                yield Finding((section, name), f"`{name}`: no organization {what} it (a typo, or left over?)", True)
 
 
 def run_checks(ctx: Context) -> Iterator[tuple[Rule, Finding]]:

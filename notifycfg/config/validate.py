@@ -116,6 +116,25 @@ class _Seen:
         outcome = self.hosts[root]
         return outcome.document if outcome is not None and outcome.valid else None
 
+    def senders_of(self, target: Target) -> rules.Senders | None:
+        """Each organization's effective relay and From domain, when every organization was validated in this run."""
+        from notifycfg.config import layering as compiler
+
+        root, ids, host = target.environment, self.orgs_of(target.environment), self.host_for(target)
+        if ids is None or host is None:
+            return None
+        relays, domains = set(), set()
+        for org in ids:
+            outcome = self.checked.get(root / "orgs" / f"{org}.yaml")
+            if outcome is None or not outcome.valid or outcome.document is None:
+                return None
+            layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults()), compiler.Layer("host", host.data)]
+            layers.append(compiler.Layer(outcome.document.file, outcome.document.data))
+            relays.add(str(compiler.merge_at(layers, schema.replaced_paths(), ("email", "smtp", "host"))))
+            address = str(compiler.merge_at(layers, schema.replaced_paths(), ("email", "from", "address")))
+            domains.add(address.rpartition("@")[2].lower())
+        return rules.Senders(frozenset(relays), frozenset(domains))
+
     def orgs_of(self, root: Path) -> frozenset[str] | None:
         if root not in self.org_ids:
             folder = root / "orgs"
@@ -140,7 +159,7 @@ def _rule_problems(doc: Document, target: Target, seen: _Seen) -> list[Problem]:
     def effective_at(path: DataPath) -> object:
         return compiler.merge_at(layers, schema.replaced_paths(), path) if known else None
 
-    ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: seen.orgs_of(target.environment))
+    ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: seen.orgs_of(target.environment), lambda: seen.senders_of(target))
     out = []
     for rule, finding in rules.run_checks(ctx):
         line, column = doc.locate(finding.path, at_key=finding.at_key)

@@ -71,7 +71,8 @@ class DoctorResult:
     org_sender: dict[str, SenderProbe] = field(default_factory=dict)
 
     def verdict(self, checks: list[Check]) -> Status:
-        return max((c.status for c in checks), key=ORDER.__getitem__, default="ok")
+        """The worst status; a `skipped` check does not change a verdict."""
+        return max((c.status for c in checks if c.status != "skipped"), key=ORDER.__getitem__, default="ok")
 
     def org_verdicts(self) -> dict[str, Status]:
         by_endpoint = {p.endpoint: p for p in self.probed or []}

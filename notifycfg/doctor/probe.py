@@ -13,6 +13,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from notifycfg.compile.endpoint import Endpoint
 from notifycfg.doctor.model import Check, Login, Status
@@ -20,8 +21,11 @@ from notifycfg.doctor.wire import MAX_LINE, WireError, command, read_reply, show
 from notifycfg.secrets import Resolver, SecretError
 from notifycfg.tls import client_context
 
+if TYPE_CHECKING:
+    from notifycfg.doctor.revocation import Revocations
+
 SUBMISSION_PORTS = (25, 465, 587, 2525)
-STEPS = ("dns", "tcp", "greeting", "ehlo", "tls", "auth")
+STEPS = ("dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Session:
     writer: asyncio.StreamWriter | None = None
     caps_before_tls: list[str] = field(default_factory=list)
     caps: list[str] = field(default_factory=list)
+    chain: list[bytes] = field(default_factory=list)  # the verified chain (DER), leaf first; the leaf alone before 3.13
 
     def add(self, step: str, status: Status, message: str, login: str | None = None) -> None:
         self.checks.append(Check(step, status, message, login))
@@ -58,7 +63,7 @@ class Session:
         return Stop(step)
 
 
-async def probe(endpoint: Endpoint, logins: list[Login | None], options: Options) -> list[Check]:
+async def probe(endpoint: Endpoint, logins: list[Login | None], options: Options, revocations: Revocations | None = None) -> list[Check]:
     """Every check for `endpoint`, in order; after an error the dependent checks are `skipped`."""
     session = Session(endpoint, options)
     try:
@@ -68,9 +73,13 @@ async def probe(endpoint: Endpoint, logins: list[Login | None], options: Options
         pass
     finally:
         await _quit(session)
+    if session.chain and revocations is not None:  # over HTTP, after the SMTP session: it holds no connection open
+        session.checks.append(await revocations.check(session.chain))
+    elif any(c.id == "tls" and c.status != "error" for c in session.checks) and not session.chain:
+        session.add("revocation", "skipped", "no TLS: no certificate to check")
     done = {c.id for c in session.checks}
     session.checks += [Check(step, "skipped", "skipped: an earlier check failed") for step in STEPS if step not in done]
-    return session.checks
+    return sorted(session.checks, key=lambda c: STEPS.index(c.id))
 
 
 async def _connect(s: Session) -> None:
@@ -229,6 +238,18 @@ async def _tls_handshake(s: Session) -> None:
         raise s.fail("tls", f"the connection failed during the TLS handshake: {exc.strerror or exc}") from None
     ssl_object = s.writer.get_extra_info("ssl_object")
     s.add("tls", *_certificate_verdict(ssl_object, s.endpoint.host, s.options.cert_warn_days))
+    s.chain = _verified_chain(ssl_object)
+
+
+def _verified_chain(ssl_object: ssl.SSLObject | None) -> list[bytes]:
+    """Leaf first; with intermediates where the runtime exposes the verified chain (3.13's get_verified_chain)."""
+    if ssl_object is None:
+        return []
+    chain = getattr(ssl_object, "get_verified_chain", None)
+    if chain is not None:
+        return [bytes(c) for c in chain()]
+    leaf = ssl_object.getpeercert(binary_form=True)
+    return [leaf] if leaf else []
 
 
 def _certificate_problem(exc: ssl.SSLCertVerificationError, host: str) -> str:

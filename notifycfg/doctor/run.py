@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from notifycfg.compile.endpoint import Endpoint, connection
 from notifycfg.compile.environment import Environment
 from notifycfg.doctor.model import Check, DoctorResult, Login, Probed
 from notifycfg.doctor.probe import STEPS, Options, probe
+from notifycfg.doctor.revocation import Revocations
 
-# Steps per endpoint, and one more session per further login: what bounds the whole run.
-_STEPS_PER_SESSION = 8
+# Steps per endpoint (revocation fetches included), and one more session per further login: what bounds the whole run.
+_STEPS_PER_SESSION = 10
 
 
 def endpoints(env: Environment, orgs: list[str] | None) -> tuple[list[Probed], dict[str, Endpoint]]:
@@ -55,11 +57,16 @@ async def _probe_all(probed: list[Probed], options: Options) -> None:
     waves = -(-len(probed) // options.concurrency)
     deadline = options.timeout * _STEPS_PER_SESSION * sessions * max(waves, 1) + 5
     gate = asyncio.Semaphore(options.concurrency)
+    async with Revocations(options.timeout, options.cafile) as revocations:
 
-    async def bounded(p: Probed) -> list[Check]:
-        async with gate:
-            return await probe(p.endpoint, _logins(p), options)
+        async def bounded(p: Probed) -> list[Check]:
+            async with gate:
+                return await probe(p.endpoint, _logins(p), options, revocations)
 
+        await _gather(probed, bounded, deadline)
+
+
+async def _gather(probed: list[Probed], bounded: Callable[[Probed], Awaitable[list[Check]]], deadline: float) -> None:
     tasks = {asyncio.ensure_future(bounded(p)): p for p in probed}
     done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
     for task in pending:
