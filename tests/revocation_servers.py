@@ -42,6 +42,7 @@ class Authority:
             .sign(self.key, hashes.SHA256())
         )
         self.revoked: set[int] = set()
+        self.issued: dict[int, x509.Certificate] = {}
         self.ocsp_status: dict[int, ocsp.OCSPCertStatus] = {}
         self.crl_next_update = NOW + DAY
         self.fetches: Counter[str] = Counter()
@@ -79,6 +80,7 @@ class Authority:
         certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         self.last_serial = cert.serial_number
+        self.issued[cert.serial_number] = cert
         return {"certfile": str(certfile), "keyfile": str(keyfile)}
 
     async def _crl(self, request: web.Request) -> web.Response:
@@ -96,10 +98,13 @@ class Authority:
         asked = ocsp.load_der_ocsp_request(await request.read())
         status = self.ocsp_status.get(asked.serial_number, ocsp.OCSPCertStatus.GOOD)
         revoked_at = NOW - DAY if status == ocsp.OCSPCertStatus.REVOKED else None
-        builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
-            asked.issuer_name_hash, asked.issuer_key_hash, asked.serial_number, asked.hash_algorithm,
-            status, NOW - DAY, NOW + DAY, revoked_at, None,
-        ).responder_id(ocsp.OCSPResponderEncoding.HASH, self.cert)  # fmt: skip
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(  # the responder knows what it issued
+                self.issued[asked.serial_number], self.cert, hashes.SHA1(), status, NOW - DAY, NOW + DAY, revoked_at, None
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, self.cert)
+        )
         answer = builder.sign(self.key, hashes.SHA256())
         return web.Response(body=answer.public_bytes(serialization.Encoding.DER), content_type="application/ocsp-response")
 

@@ -201,9 +201,24 @@ def test_wrong_password_and_missing_secret_with_login(tmp_path):
 
 
 def test_unresolvable_host(tmp_path):
+    from dns_server import DnsServer, Zone
+
     env = write_env(tmp_path / "env", {"host": "mail.invalid", "port": 587})
-    done = doctor(env)
-    assert done.returncode == 1 and "error    dns       mail.invalid does not resolve" in done.stdout
+    with DnsServer(Zone()) as server:  # the tests' own DNS server: the system's resolvers are never asked
+        done = doctor(env, "--dns-server", server.option)
+    assert done.returncode == 1 and "error    dns       mail.invalid does not resolve: no such name (NXDOMAIN)" in done.stdout
+
+
+def test_the_endpoint_is_resolved_through_dns_server_and_connected_to_by_address(tmp_path):
+    from dns_server import DnsServer, Zone
+
+    with Harness(tls="off", faults=[NO_MAIL]) as plain, DnsServer(Zone().add("relay.test.example", "A", "127.0.0.1")) as server:
+        smtp = {"host": "relay.test.example", "port": plain.port, "secure": False, "anonymous": True}
+        env = write_env(tmp_path / "env", smtp)
+        done = doctor(env, "--dns-server", server.option)
+    assert done.returncode == 0, done.stdout
+    assert "ok       dns       relay.test.example resolves to 127.0.0.1" in done.stdout
+    assert server.zone.questions[("relay.test.example", "A")] == 1
 
 
 def test_json_and_junit(tmp_path):

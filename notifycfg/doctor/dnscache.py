@@ -68,6 +68,35 @@ def resolver(servers: Sequence[tuple[str, int]], timeout: float) -> dns.resolver
     return made
 
 
+async def addresses_of(host: str, servers: Sequence[tuple[str, int]], timeout: float) -> list[str]:
+    """The endpoint's addresses through --dns-server (an IP literal is its own); LookupError says why not."""
+    import ipaddress
+
+    import dns.asyncresolver
+
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    made = dns.asyncresolver.Resolver(configure=False)
+    made.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
+    made.lifetime, made.timeout, made.cache = timeout, timeout / 2, None
+    found: list[str] = []
+    for rdtype in ("A", "AAAA"):
+        try:
+            answer = await made.resolve(host, rdtype, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            raise LookupError("does not resolve: no such name (NXDOMAIN)") from None
+        except dns.exception.Timeout:
+            raise LookupError(f"did not resolve within {timeout:g} s") from None
+        except dns.exception.DNSException:
+            raise LookupError("does not resolve: SERVFAIL") from None
+        found += [r.to_text() for r in answer.rrset or []]
+    if not found:
+        raise LookupError("does not resolve: no A or AAAA record")
+    return found
+
+
 class Lookups:
     """The run's shared cache: `lookups.get(name, "TXT")` -> Answer, or DnsFailure."""
 

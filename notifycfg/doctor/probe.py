@@ -54,6 +54,7 @@ class Session:
     caps_before_tls: list[str] = field(default_factory=list)
     caps: list[str] = field(default_factory=list)
     chain: list[bytes] = field(default_factory=list)  # the verified chain (DER), leaf first; the leaf alone before 3.13
+    address: str | None = None  # resolved through --dns-server: connect here (TLS still verifies the host name)
 
     def add(self, step: str, status: Status, message: str, login: str | None = None) -> None:
         self.checks.append(Check(step, status, message, login))
@@ -94,6 +95,23 @@ async def _connect(s: Session) -> None:
 
 
 async def _dns(s: Session) -> None:
+    if s.options.dns_servers:  # --dns-server: the endpoint is resolved there too, and connected to by address
+        from notifycfg.doctor.dnscache import addresses_of
+
+        try:
+            addresses = await addresses_of(s.endpoint.host, s.options.dns_servers, s.options.timeout)
+        except LookupError as exc:
+            raise s.fail("dns", f"{s.endpoint.host} {exc}") from None
+        s.address = addresses[0]
+    else:
+        addresses = await _system_dns(s)
+    if addresses == [s.endpoint.host]:
+        s.add("dns", "ok", f"{s.endpoint.host} is an address: nothing to resolve")
+    else:
+        s.add("dns", "ok", f"{s.endpoint.host} resolves to {', '.join(addresses)}")
+
+
+async def _system_dns(s: Session) -> list[str]:
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(s.endpoint.host, s.endpoint.port, type=socket.SOCK_STREAM), s.options.timeout)
@@ -101,11 +119,7 @@ async def _dns(s: Session) -> None:
         raise s.fail("dns", f"{s.endpoint.host} did not resolve within {s.options.timeout:g} s") from None
     except OSError as exc:
         raise s.fail("dns", f"{s.endpoint.host} does not resolve: {exc.strerror or exc}") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if addresses == [s.endpoint.host]:
-        s.add("dns", "ok", f"{s.endpoint.host} is an address: nothing to resolve")
-    else:
-        s.add("dns", "ok", f"{s.endpoint.host} resolves to {', '.join(addresses)}")
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 async def _open(host: str, port: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -115,7 +129,7 @@ async def _open(host: str, port: int, timeout: float) -> tuple[asyncio.StreamRea
 async def _tcp(s: Session) -> None:
     started = time.monotonic()
     try:
-        s.reader, s.writer = await _open(s.endpoint.host, s.endpoint.port, s.options.timeout)
+        s.reader, s.writer = await _open(s.address or s.endpoint.host, s.endpoint.port, s.options.timeout)
     except (OSError, TimeoutError) as exc:
         reason = (
             "timed out"
@@ -134,7 +148,7 @@ async def _other_ports(s: Session) -> str:
 
     async def is_open(port: int) -> bool:
         try:
-            _, writer = await _open(s.endpoint.host, port, min(s.options.timeout, 3.0))
+            _, writer = await _open(s.address or s.endpoint.host, port, min(s.options.timeout, 3.0))
         except (OSError, TimeoutError):
             return False
         writer.close()
