@@ -18,6 +18,7 @@ import urllib.request
 
 from common import BENCH
 from postfix_tools import tools
+from support import wait_for_port
 
 MESSAGES = 10_000
 SESSIONS = (1, 10, 50)
@@ -85,12 +86,7 @@ def _c_sink() -> tuple[subprocess.Popen, int, str]:
     proc = subprocess.Popen(
         [str(sink), "-u", "nobody", f"127.0.0.1:{port}", "256"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_port(port)
     return proc, port, "off"
 
 

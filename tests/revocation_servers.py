@@ -45,6 +45,7 @@ class Authority:
         self.issued: dict[int, x509.Certificate] = {}
         self.ocsp_status: dict[int, ocsp.OCSPCertStatus] = {}
         self.crl_next_update = NOW + DAY
+        self.crl_oversized = False  # serve 11 MiB instead of the CRL
         self.fetches: Counter[str] = Counter()
         self._loop = LoopThread()
         self.url = ""
@@ -85,6 +86,8 @@ class Authority:
 
     async def _crl(self, request: web.Request) -> web.Response:
         self.fetches["crl"] += 1
+        if self.crl_oversized:
+            return web.Response(body=b"0" * (11 * 1024 * 1024))
         builder = x509.CertificateRevocationListBuilder().issuer_name(self.cert.subject)
         builder = builder.last_update(NOW - DAY).next_update(self.crl_next_update)
         for serial in sorted(self.revoked):

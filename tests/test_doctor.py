@@ -310,6 +310,27 @@ def test_revocation_good_crl_and_ocsp(tmp_path, authority):
     assert authority.fetches == {"crl": 1, "ocsp": 1}
 
 
+def test_revocation_fetches_each_url_once_for_every_endpoint(tmp_path, authority):
+    urls = {"crl": f"{authority.url}/ca.crl", "ocsp_url": f"{authority.url}/ocsp"}
+    first, second = authority.issue("localhost", **urls), authority.issue("localhost", **urls)
+    with Harness(tls="starttls", faults=[NO_MAIL], **first) as a, Harness(tls="starttls", faults=[NO_MAIL], **second) as b:
+        env = write_env(
+            tmp_path / "env",
+            {"host": "localhost", "port": a.port, "anonymous": True},
+            {"acme": {}, "globex": {"email": {"smtp": {"host": "localhost", "port": b.port, "anonymous": True}}}},
+        )
+        done = doctor(env, "--cafile", authority.cafile, "--format", "json")
+    assert done.returncode == 0, done.stdout
+    assert authority.fetches == {"crl": 1, "ocsp": 2}  # one CRL fetch per run; one OCSP request per certificate
+
+
+def test_revocation_a_crl_over_10_mib_is_not_read(tmp_path, authority):
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
+    authority.crl_oversized = True
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "error" and "sent more than 10 MiB" in check["message"]
+
+
 def test_revocation_revoked_in_the_crl(tmp_path, authority):
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     authority.revoked.add(authority.last_serial)

@@ -17,8 +17,7 @@ import yaml
 from cmarkgfm.cmark import Options
 from conftest import CONFIGS, cli, write_env
 from doctor_servers import _listening
-from platform_standin import Client, Served, StandIn
-from test_platform import CLIENT_SECRET, HOST_PASSWORD, SECRETS, partitions_of, staging_copy
+from test_platform import SECRETS, world  # noqa: F401 - world is the stand-in fixture these tests share
 
 from notifycfg.report.markdown import LIMIT
 
@@ -82,33 +81,24 @@ def test_diff_and_promote_dry_run(tmp_path):
     assert (b / "orgs" / "acme.yaml").read_text() == ""  # a dry run
 
 
-@pytest.fixture
-def platform(tmp_path):
-    env_vars = dict(os.environ, STAGING_PLATFORM_CLIENT_SECRET=CLIENT_SECRET, STAGING_SMTP_PASSWORD=HOST_PASSWORD)
-    guids = partitions_of(CONFIGS / "staging")
-    standin = StandIn(list(guids.values()), {"notifycfg-staging": Client(CLIENT_SECRET, {"PM.Setting.Read", "PM.Setting.Write"})})
-    with Served(standin, tmp_path) as running:
-        yield running, staging_copy(tmp_path, running.url), env_vars, guids
-
-
-def _platform(platform, *args: str):
-    standin, env, env_vars, _ = platform
+def _platform(world, *args: str):  # noqa: F811 - the imported fixture
+    standin, env, env_vars, _ = world
     done = cli(*args, str(env), "--cafile", standin.ca_path, "--format", "markdown", env=env_vars)
     for secret in SECRETS:
         assert secret not in done.stdout + done.stderr
     return done
 
 
-def test_plan_and_apply(platform):
-    standin, env, env_vars, guids = platform
-    assert _platform(platform, "apply").returncode == 0
+def test_plan_and_apply(world):  # noqa: F811 - the imported fixture
+    standin, env, env_vars, guids = world
+    assert _platform(world, "apply").returncode == 0
     standin.store[guids["host"].lower()]["Email.Smtp.FromDisplayName"] = HOSTILE  # the platform's answer, hostile
-    done = _platform(platform, "plan")
+    done = _platform(world, "plan")
     assert done.returncode == 1
     assert done.stdout.startswith("**plan: 📝 changes pending**: 1 partition(s) to change")
     page = rendered(done.stdout)
     assert page.tags.count("table") == 2 and page.tags.count("details") == 1
-    done = _platform(platform, "apply")
+    done = _platform(world, "apply")
     assert done.returncode == 0
     assert done.stdout.startswith("**apply: ✅ ok**: 1 applied, 5 unchanged, 0 untouched, 0 failed")
     rendered(done.stdout, hostile=False)

@@ -15,6 +15,7 @@ import pytest
 from conftest import CONFIGS, cli
 from platform_hostile import BEHAVIOURS, TOKEN, Hostile
 from platform_standin import Client, Served, StandIn
+from support import wait_for_port
 from test_platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, SECRETS, partitions_of, staging_copy
 from test_reliability import measured
 
@@ -72,12 +73,7 @@ def tinyproxy(tmp_path):
     conf.write_text(f'Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile "{log}"\nLogLevel Info\nBasicAuth {PROXY_USER} {PROXY_PASSWORD}\n')
     process = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        assert wait_for_port(port), "tinyproxy did not start"
         yield port, log
     finally:
         process.terminate()

@@ -72,6 +72,13 @@ CASES: dict[str, tuple[str, str, dict[str, tuple[str, str]], int]] = {
     ),
     "servfail": ("broken.example", IP, {"mx": ("error", "SERVFAIL")}, 1),
     "resolved-relay": ("resolved.example", "relay.resolved.example", {"spf": ("warning", "hosted relays often send from others")}, 0),
+    "relay-nowhere": (
+        "nowhere.example",
+        "relay.nowhere.example",
+        {"spf": ("error", "has no A/AAAA"), "ptr": ("skipped", "no sending address")},
+        1,
+    ),
+    "psd-dmarc": ("mail.org.psd.example", IP, {"dmarc": ("ok", "p=reject (found at psd.example, a public suffix domain: psd=y)")}, 0),
 }
 
 
@@ -107,6 +114,9 @@ def zone() -> Zone:
     z.dropped.add("slow.example")
     good(z, "resolved.example", spf="v=spf1 a:relay.resolved.example -all")
     z.add("relay.resolved.example", "A", IP)
+    good(z, "nowhere.example")
+    good(z, "mail.org.psd.example", dmarc=None)
+    z.txt("_dmarc.psd.example", "v=DMARC1; p=reject; psd=y")
     return z
 
 
@@ -208,3 +218,33 @@ def test_only_senders_opens_no_connection_but_dns_and_only_endpoints_asks_no_dns
         done = cli("doctor", str(env), "--only", "endpoints", "--dns-server", dns.option, "--timeout", "1", "--format", "json")
         assert json.loads(done.stdout)["senders"] is None
         assert accepted == [1] and sum(dns.zone.questions.values()) == before
+
+
+def test_the_dmarc_tree_walk_cuts_long_names_to_seven_labels():
+    from notifycfg.doctor.dmarc import walk
+
+    assert walk("a.b.example") == ["a.b.example", "b.example", "example"]
+    long = "l1.l2.l3.l4.l5.l6.l7.l8.l9.example"  # 10 labels: after the name itself, 7 of them, then one fewer each time
+    assert walk(long) == [long, "l4.l5.l6.l7.l8.l9.example", "l5.l6.l7.l8.l9.example", "l6.l7.l8.l9.example",
+                          "l7.l8.l9.example", "l8.l9.example", "l9.example", "example"]  # fmt: skip
+
+
+def test_junit_and_markdown_carry_the_sender_checks(tmp_path, dns):
+    import xml.etree.ElementTree as ET
+
+    env = environment(tmp_path)
+    junit = ET.fromstring(doctor(env, dns, "--org", "spf-fail", "--format", "junit").stdout)
+    cases = list(junit.iter("testcase"))
+    assert [c.get("name") for c in cases] == ["spf", "dmarc", "dkim", "mx", "ptr"]
+    assert {c.get("classname") for c in cases} == {f"notifycfg.doctor.sender.fail.example.via.{IP}"}
+    assert cases[0].find("failure") is not None and cases[2].find("skipped") is not None
+    markdown = doctor(env, dns, "--org", "good", "--format", "markdown").stdout
+    assert markdown.startswith("**doctor: ✅ ok**: 1 sender pair(s), 0 error(s), 0 warning(s)")
+    assert "| good | — | — | good\\.example via 192\\.0\\.2\\.10 | ok |" in markdown
+
+
+@pytest.mark.parametrize("value", ["dns.example", "127.0.0.1:0", "127.0.0.1:70000", "[::1]x", "1.2.3"])
+def test_a_dns_server_that_is_not_an_address_is_a_usage_error(tmp_path, value):
+    env = environment(tmp_path)
+    done = cli("doctor", str(env), "--only", "senders", "--dns-server", value)
+    assert done.returncode == 2 and "--dns-server" in done.stderr

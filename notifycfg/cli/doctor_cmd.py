@@ -63,7 +63,8 @@ def _dns_servers(ctx: click.Context, param: click.Parameter, values: tuple[str, 
     multiple=True,
     metavar="IP[:PORT]",
     callback=_dns_servers,
-    help="Ask this DNS server (repeatable; IPv6 as [::1]:53). Default: the system's resolvers.",
+    help="Ask this DNS server, for the sender checks and the endpoints' addresses (repeatable; IPv6 as [::1]:53). "
+    "Default: the system's resolvers.",
 )
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @format_option(DOCTOR)
@@ -85,7 +86,10 @@ def doctor(
     Every distinct endpoint (host, port, secure) is probed once, concurrently:
     dns, tcp (with a hint when another submission port answers), greeting, ehlo,
     tls (STARTTLS, or TLS first on 465; TLS 1.2+, a certificate that verifies for
-    the host and is not about to expire), auth (PLAIN or LOGIN offered after TLS;
+    the host and is not about to expire), revocation (each http:// CRL and OCSP
+    URL of the certificate answers within --timeout, and does not say revoked:
+    the platform checks them during the handshake, over port 80), auth (PLAIN
+    or LOGIN offered after TLS;
     with --login, each login is tried). Commands sent: EHLO, STARTTLS, AUTH, QUIT;
     never MAIL, RCPT or DATA.
 

@@ -37,7 +37,7 @@ def _record(lookups: Lookups, name: str) -> tuple[str | None, str | None]:
         return None, None
     if len(found) > 1:
         return None, f"_dmarc.{name} has {len(found)} DMARC records: receivers ignore them all"
-    tags = _tags(found[0])
+    tags = record_tags(found[0])
     if found[0].split(";")[0].strip() != "v=DMARC1":
         return None, f"_dmarc.{name}: the record must start with exactly `v=DMARC1`"
     for key in ("p", "sp"):
@@ -46,7 +46,8 @@ def _record(lookups: Lookups, name: str) -> tuple[str | None, str | None]:
     return found[0], None
 
 
-def _tags(record: str) -> dict[str, str]:
+def record_tags(record: str) -> dict[str, str]:
+    """`k=v; k=v` tags (DMARC and DKIM records alike), keys lower case, the first of a repeated key kept."""
     out: dict[str, str] = {}
     for part in record.split(";"):
         key, sep, value = part.partition("=")
@@ -61,7 +62,7 @@ def dmarc_check(lookups: Lookups, probe: SenderProbe) -> Check:
         if invalid:
             return Check("dmarc", "error", invalid)
         if record is not None:
-            return _judged(probe, name, _tags(record))
+            return _judged(probe, name, record_tags(record))
     advice = f"publish `v=DMARC1; p=none; rua=mailto:…` at _dmarc.{probe.domain}"
     return Check("dmarc", "warning", f"no DMARC record for {probe.domain} or any parent: {advice}")
 

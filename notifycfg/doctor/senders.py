@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import dns.reversename
 
+from notifycfg.doctor.dmarc import record_tags
 from notifycfg.doctor.dnscache import DnsFailure, Lookups
 from notifycfg.doctor.model import ORDER, Check, SenderProbe, Status
 from notifycfg.doctor.spfcheck import evaluate
@@ -58,15 +59,6 @@ def spf_check(lookups: Lookups, probe: SenderProbe, source: str, timeout: float)
     return Check("spf", status, message)
 
 
-def _tags(record: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for part in record.split(";"):
-        key, sep, value = part.partition("=")
-        if sep:
-            tags.setdefault(key.strip().lower(), value.strip())
-    return tags
-
-
 def dkim_check(lookups: Lookups, probe: SenderProbe) -> Check:
     if not probe.selectors:
         return Check("dkim", "skipped", f"no dkim_selectors for {probe.domain} in deliverability.yaml: nothing to check")
@@ -84,7 +76,7 @@ def _selector(lookups: Lookups, name: str) -> tuple[Status, str]:
     records = [r for r in lookups.get(name, "TXT").records if "p=" in r]
     if not records:
         return "error", f"no DKIM key record at {name}"
-    tags = _tags(records[0])
+    tags = record_tags(records[0])
     if tags.get("v", "DKIM1") != "DKIM1":
         return "error", f"{name} is not a v=DKIM1 record"
     if not tags.get("p"):

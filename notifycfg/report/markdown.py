@@ -193,8 +193,9 @@ def doctor(result: DoctorResult) -> str:
     head = _verdict(result.ok, "doctor", f"{', '.join(parts)}, {errors} error(s), {warnings} warning(s)")
     verdicts, senders = result.org_verdicts(), result.sender_verdicts()
     endpoint, sender = result.org_endpoint, result.org_sender
-    rows = [
-        [md(org), md(str(endpoint.get(org, "-"))), verdicts.get(org, "-"), md(str(sender.get(org, "-"))), senders.get(org, "-")]
+    rows = [  # a part --only left out is "—"
+        [md(org), md(str(endpoint[org])) if org in endpoint else "—", verdicts.get(org, "—")]
+        + [md(str(sender[org])) if org in sender else "—", senders.get(org, "—")]
         for org in sorted(set(endpoint) | set(sender))
     ]
     lines = [head, "", *table(["organization", "endpoint", "verdict", "sender", "sender verdict"], rows)]

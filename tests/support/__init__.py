@@ -2,6 +2,7 @@
 the path under pytest; tox's bench environment sets PYTHONPATH to tests/). Nothing here is a test."""
 
 from support.loop import LoopThread
+from support.ports import wait_for_port
 from support.snapshot import snapshot
 
-__all__ = ["LoopThread", "snapshot"]
+__all__ = ["LoopThread", "snapshot", "wait_for_port"]
