@@ -78,6 +78,10 @@ CASES: dict[str, tuple[str, str, dict[str, tuple[str, str]], int]] = {
         {"spf": ("error", "has no A/AAAA"), "ptr": ("skipped", "no sending address")},
         1,
     ),
+    "neutral": ("neutral.example", IP, {"spf": ("warning", "neutral for 192.0.2.10")}, 0),
+    "spf-syntax": ("syntax.example", IP, {"spf": ("error", "permerror for 192.0.2.10")}, 1),
+    "quarantined": ("quarantine.example", IP, {"dmarc": ("error", "will be quarantined (spam folder)")}, 1),
+    "ptr-mismatch": ("mismatch.example", "192.0.2.30", {"ptr": ("warning", "PTR relay.elsewhere.example does not resolve back to it")}, 0),
     "psd-dmarc": ("mail.org.psd.example", IP, {"dmarc": ("ok", "p=reject (found at psd.example, a public suffix domain: psd=y)")}, 0),
 }
 
@@ -115,6 +119,11 @@ def zone() -> Zone:
     good(z, "resolved.example", spf="v=spf1 a:relay.resolved.example -all")
     z.add("relay.resolved.example", "A", IP)
     good(z, "nowhere.example")
+    good(z, "neutral.example", spf="v=spf1 ?all", dmarc="v=DMARC1; p=none")
+    good(z, "syntax.example", spf="v=spf1 ip4:192.0.2.10/33 -all")
+    good(z, "quarantine.example", spf="v=spf1 -all", dmarc="v=DMARC1; p=quarantine")
+    good(z, "mismatch.example", spf="v=spf1 ip4:192.0.2.30 -all")
+    z.add("30.2.0.192.in-addr.arpa", "PTR", "relay.elsewhere.example.").add("relay.elsewhere.example", "A", "192.0.2.31")
     good(z, "mail.org.psd.example", dmarc=None)
     z.txt("_dmarc.psd.example", "v=DMARC1; p=reject; psd=y")
     return z
@@ -248,3 +257,33 @@ def test_a_dns_server_that_is_not_an_address_is_a_usage_error(tmp_path, value):
     env = environment(tmp_path)
     done = cli("doctor", str(env), "--only", "senders", "--dns-server", value)
     assert done.returncode == 2 and "--dns-server" in done.stderr
+
+
+def test_an_answer_too_large_for_udp_comes_over_tcp_and_is_asked_twice_at_most():
+    from notifycfg.doctor.dnscache import Lookups, resolver
+
+    long = "v=spf1 " + " ".join(f"ip4:198.51.100.{i}" for i in range(60)) + " -all"  # over 1,000 bytes
+    z = Zone().txt("big.example", long)
+    with DnsServer(z) as server:
+        lookups = Lookups(resolver([server.address], 2))
+        assert lookups.get("big.example", "TXT").records == (long,)
+        assert lookups.get("BIG.example.", "TXT").records == (long,)  # the cache: no third question
+    assert z.questions[("big.example", "TXT")] == 2  # UDP (truncated), then TCP
+
+
+def test_no_secret_in_any_format(tmp_path, dns):
+    import os
+
+    secret = "Sender-S3cret-5e1f"
+    org = {
+        "email": {
+            "smtp": {"host": IP, "port": 587, "username": "svc", "password": {"env": "SENDER_PW"}},
+            "from": {"address": "a@good.example"},
+        }
+    }
+    env = write_env(tmp_path / "env", {"orgs/acme.yaml": yaml.safe_dump(org)})
+    for fmt in ("text", "json", "junit", "markdown"):
+        done = cli(
+            "doctor", str(env), "--only", "senders", "--dns-server", dns.option, "--format", fmt, env=dict(os.environ, SENDER_PW=secret)
+        )
+        assert done.returncode == 0 and secret not in done.stdout + done.stderr, fmt
