@@ -46,6 +46,7 @@ class Authority:
         self.ocsp_status: dict[int, ocsp.OCSPCertStatus] = {}
         self.crl_next_update = NOW + DAY
         self.crl_oversized = False  # serve 11 MiB instead of the CRL
+        self.crl_garbage = False  # serve a web page instead
         self.fetches: Counter[str] = Counter()
         self._loop = LoopThread()
         self.url = ""
@@ -88,6 +89,8 @@ class Authority:
         self.fetches["crl"] += 1
         if self.crl_oversized:
             return web.Response(body=b"0" * (11 * 1024 * 1024))
+        if self.crl_garbage:
+            return web.Response(body=b"<html>Moved to a captive portal</html>")
         builder = x509.CertificateRevocationListBuilder().issuer_name(self.cert.subject)
         builder = builder.last_update(NOW - DAY).next_update(self.crl_next_update)
         for serial in sorted(self.revoked):

@@ -331,6 +331,13 @@ def test_revocation_a_crl_over_10_mib_is_not_read(tmp_path, authority):
     assert check["status"] == "error" and "sent more than 10 MiB" in check["message"]
 
 
+def test_revocation_a_web_page_instead_of_a_crl(tmp_path, authority):
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
+    authority.crl_garbage = True
+    check = _revocation(tmp_path, authority, leaf)
+    assert check["status"] == "error" and "did not send a CRL" in check["message"]
+
+
 def test_revocation_revoked_in_the_crl(tmp_path, authority):
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     authority.revoked.add(authority.last_serial)

@@ -7,20 +7,23 @@ from functools import partial
 
 from notifycfg.compile.endpoint import connection
 from notifycfg.compile.environment import Environment
-from notifycfg.datapath import dig
+from notifycfg.datapath import JsonObject, dig
 from notifycfg.doctor.dmarc import dmarc_check
 from notifycfg.doctor.dnscache import DnsFailure, Lookups, resolver
 from notifycfg.doctor.model import Check, SenderProbe
 from notifycfg.doctor.probe import Options
 from notifycfg.doctor.senders import dkim_check, guarded, mx_check, ptr_check, sending_ips, spf_check
 
-FILE = "deliverability.yaml"
+
+def _facts(env: Environment) -> JsonObject:
+    """deliverability.yaml's data (validated with the environment), or nothing."""
+    doc = next((d for d in env.documents.values() if d.kind == "deliverability"), None)
+    return doc.data if doc is not None else {}
 
 
 def pairs(env: Environment, orgs: list[str] | None) -> tuple[list[SenderProbe], dict[str, SenderProbe]]:
     """Distinct (From domain, relay) pairs, each with its organizations and what deliverability.yaml says of it."""
-    doc = next((d for d in env.documents.values() if d.kind == "deliverability"), None)
-    data = doc.data if doc is not None else {}
+    data = _facts(env)
     by_pair: dict[tuple[str, str], SenderProbe] = {}
     org_sender: dict[str, SenderProbe] = {}
     for org, effective in env.all_effective(orgs).items():
@@ -35,8 +38,7 @@ def pairs(env: Environment, orgs: list[str] | None) -> tuple[list[SenderProbe], 
 
 
 def _declared(env: Environment, relay: str) -> list[str]:
-    doc = next((d for d in env.documents.values() if d.kind == "deliverability"), None)
-    found = dig(doc.data, ("relays", relay, "sending_ips")) if doc is not None else None
+    found = dig(_facts(env), ("relays", relay, "sending_ips"))
     return [str(ip) for ip in found] if isinstance(found, list) else []
 
 

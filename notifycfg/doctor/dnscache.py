@@ -119,10 +119,13 @@ class Lookups:
                     self.asked += 1
                     break
             waiting.wait()
-        outcome = self._ask(*key)
-        with self._lock:
-            self._done[key] = outcome
-            self._pending.pop(key).set()
+        outcome: Answer | DnsFailure = DnsFailure(*key, "SERVFAIL")
+        try:
+            outcome = self._ask(*key)
+        finally:  # whatever happens, whoever waits for this question is answered
+            with self._lock:
+                self._done[key] = outcome
+                self._pending.pop(key).set()
         return self._result(key)
 
     def _result(self, key: tuple[str, str]) -> Answer:

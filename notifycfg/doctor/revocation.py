@@ -116,6 +116,12 @@ class Revocations:
         await self._http.aclose()
 
     async def check(self, chain: list[bytes]) -> Check:
+        try:
+            return await self._check(chain)
+        except (ValueError, TypeError) as exc:  # a certificate, CRL or OCSP answer cryptography cannot read as such
+            return Check("revocation", "error", f"cannot read what the server or its revocation URLs sent: {exc}")
+
+    async def _check(self, chain: list[bytes]) -> Check:
         certs = [x509.load_der_x509_certificate(der) for der in chain]
         outcomes: list[Outcome] = []
         for i, cert in enumerate(certs):

@@ -18,7 +18,6 @@ from notifycfg.doctor.dnscache import DnsFailure, Lookups
 from notifycfg.doctor.model import ORDER, Check, SenderProbe, Status
 from notifycfg.doctor.spfcheck import evaluate
 
-DMARC_POLICIES = ("none", "quarantine", "reject")
 MIN_RSA_BITS = 1024
 _SPF_STATUS: dict[str, Status] = {"pass": "ok", "softfail": "warning", "neutral": "warning"}
 
@@ -92,12 +91,13 @@ def _selector(lookups: Lookups, name: str) -> tuple[Status, str]:
 
 
 def _rsa_bits(encoded: str) -> int | None:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     try:
         key = load_der_public_key(base64.b64decode("".join(encoded.split()), validate=True))
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         return None
     return key.key_size if isinstance(key, rsa.RSAPublicKey) else None
 

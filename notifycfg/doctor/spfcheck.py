@@ -31,12 +31,13 @@ class _Query(spf.query):  # type: ignore[misc]
 
     def dns(self, name: str, qtype: str, cnames: object = None, ignore_void: bool = False) -> list[object]:
         # the void-lookup count is pyspf's own rule (RFC 7208 4.6.4), kept as its dns() keeps it
-        if qtype not in _TYPES or not name:
-            return []
+        name = str(name).rstrip(".")
+        if qtype not in _TYPES or not name or not all(0 < len(label) < 64 for label in name.split(".")):
+            return []  # not a DNS name (a label empty or over 63): pyspf's own dns() answers nothing too
         if time.monotonic() > self._deadline:
             raise spf.TempError("DNS: the evaluation took longer than --timeout")
         try:
-            answer = self._lookups.get(str(name), qtype)
+            answer = self._lookups.get(name, qtype)
         except DnsFailure as exc:
             raise spf.TempError(f"DNS {exc.what}: {qtype} {exc.name}") from None
         result: list[object] = [_value(qtype, r) for r in answer.records]
