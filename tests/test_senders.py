@@ -266,8 +266,8 @@ def test_an_answer_too_large_for_udp_comes_over_tcp_and_is_asked_twice_at_most()
     z = Zone().txt("big.example", long)
     with DnsServer(z) as server:
         lookups = Lookups(resolver([server.address], 2))
-        assert lookups.get("big.example", "TXT").records == (long,)
-        assert lookups.get("BIG.example.", "TXT").records == (long,)  # the cache: no third question
+        assert lookups.get("big.example", "TXT") == (long,)
+        assert lookups.get("BIG.example.", "TXT") == (long,)  # the cache: no third question
     assert z.questions[("big.example", "TXT")] == 2  # UDP (truncated), then TCP
 
 

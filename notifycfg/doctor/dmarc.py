@@ -32,7 +32,7 @@ def walk(domain: str) -> list[str]:
 
 def _record(lookups: Lookups, name: str) -> tuple[str | None, str | None]:
     """(the record, None), (None, why it is invalid), or (None, None) when there is none."""
-    found = [r for r in lookups.get(f"_dmarc.{name}", "TXT").records if r.lower().startswith("v=dmarc1")]
+    found = [r for r in lookups.get(f"_dmarc.{name}", "TXT") if r.lower().startswith("v=dmarc1")]
     if not found:
         return None, None
     if len(found) > 1:

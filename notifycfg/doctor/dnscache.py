@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import dns.exception
@@ -33,16 +32,9 @@ class DnsFailure(Exception):
         self.name, self.rdtype, self.what = name, rdtype, what
 
 
-@dataclass(frozen=True)
-class Answer:
-    name: str
-    rdtype: str
-    exists: bool  # False: NXDOMAIN
-    records: tuple[str, ...]  # each record's text: TXT strings joined, names without the final dot
-
-    @property
-    def void(self) -> bool:
-        return not self.records
+# An answer: each record's text (TXT strings joined, names without the final dot), sorted;
+# empty for NXDOMAIN and for no data alike (SPF's void lookup, DMARC's absent record).
+Records = tuple[str, ...]
 
 
 def _text(rdtype: str, rdata: object) -> str:
@@ -98,16 +90,19 @@ async def addresses_of(host: str, servers: Sequence[tuple[str, int]], timeout: f
 
 
 class Lookups:
-    """The run's shared cache: `lookups.get(name, "TXT")` -> Answer, or DnsFailure."""
+    """The run's shared cache: `lookups.get(name, "TXT")` -> Records, or DnsFailure."""
 
     def __init__(self, resolver: dns.resolver.Resolver) -> None:
         self._resolver = resolver
         self._lock = threading.Lock()
-        self._done: dict[tuple[str, str], Answer | DnsFailure] = {}
+        self._done: dict[tuple[str, str], Records | DnsFailure] = {}
         self._pending: dict[tuple[str, str], threading.Event] = {}
-        self.asked = 0  # distinct questions sent (for the bench and the tests)
 
-    def get(self, name: str, rdtype: str) -> Answer:
+    def addresses(self, name: str) -> Records:
+        """A and AAAA together."""
+        return self.get(name, "A") + self.get(name, "AAAA")
+
+    def get(self, name: str, rdtype: str) -> Records:
         key = (name.lower().rstrip("."), rdtype)
         while True:
             with self._lock:
@@ -116,10 +111,9 @@ class Lookups:
                 waiting = self._pending.get(key)
                 if waiting is None:
                     self._pending[key] = threading.Event()
-                    self.asked += 1
                     break
             waiting.wait()
-        outcome: Answer | DnsFailure = DnsFailure(*key, "SERVFAIL")
+        outcome: Records | DnsFailure = DnsFailure(*key, "SERVFAIL")
         try:
             outcome = self._ask(*key)
         finally:  # whatever happens, whoever waits for this question is answered
@@ -128,20 +122,19 @@ class Lookups:
                 self._pending.pop(key).set()
         return self._result(key)
 
-    def _result(self, key: tuple[str, str]) -> Answer:
+    def _result(self, key: tuple[str, str]) -> Records:
         outcome = self._done[key]
         if isinstance(outcome, DnsFailure):
             raise outcome
         return outcome
 
-    def _ask(self, name: str, rdtype: str) -> Answer | DnsFailure:
+    def _ask(self, name: str, rdtype: str) -> Records | DnsFailure:
         try:
             answer = self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
-            return Answer(name, rdtype, False, ())
+            return ()
         except dns.exception.Timeout:
             return DnsFailure(name, rdtype, "timed out")
         except (dns.resolver.NoNameservers, dns.resolver.YXDOMAIN, dns.exception.DNSException):
             return DnsFailure(name, rdtype, "SERVFAIL")
-        records = tuple(_text(rdtype, r) for r in list(answer.rrset or [])[:MAX_ANSWERS]) if answer.rrset is not None else ()
-        return Answer(name, rdtype, True, tuple(sorted(records)))
+        return tuple(sorted(_text(rdtype, r) for r in list(answer.rrset or [])[:MAX_ANSWERS]))

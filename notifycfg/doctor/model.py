@@ -49,8 +49,9 @@ class SenderProbe:
     domain: str
     relay: str
     orgs: list[str]
-    selectors: tuple[str, ...] = ()
-    sending_ips: list[str] = field(default_factory=list)
+    selectors: tuple[str, ...] = ()  # deliverability.yaml's dkim_selectors for the domain
+    declared_ips: tuple[str, ...] = ()  # deliverability.yaml's sending_ips for the relay
+    sending_ips: list[str] = field(default_factory=list)  # those, or the relay itself, or its A/AAAA
     checks: list[Check] = field(default_factory=list)
     spf_pass: bool = False  # SPF passes for every sending address (dmarc reads it)
     dkim_valid: bool = False  # a declared selector is valid (dmarc reads it)

@@ -48,7 +48,7 @@ def run(env: Environment, orgs: list[str] | None, options: Options, only: Only |
         asyncio.run(_probe_all(result.probed, options))
     if only != "endpoints":
         result.senders, result.org_sender = deliver.pairs(env, orgs)
-        deliver.run_senders(env, result.senders, options)
+        deliver.run_senders(result.senders, options)
     return result
 
 

@@ -34,8 +34,7 @@ def sending_ips(lookups: Lookups, relay: str, declared: Sequence[str]) -> tuple[
         return [str(ipaddress.ip_address(relay.strip("[]")))], "literal"
     except ValueError:
         pass
-    found = [ip for rdtype in ("A", "AAAA") for ip in lookups.get(relay, rdtype).records]
-    return found, "resolved"
+    return list(lookups.addresses(relay)), "resolved"
 
 
 def spf_check(lookups: Lookups, probe: SenderProbe, source: str, timeout: float) -> Check:
@@ -72,7 +71,7 @@ def dkim_check(lookups: Lookups, probe: SenderProbe) -> Check:
 
 
 def _selector(lookups: Lookups, name: str) -> tuple[Status, str]:
-    records = [r for r in lookups.get(name, "TXT").records if "p=" in r]
+    records = [r for r in lookups.get(name, "TXT") if "p=" in r]
     if not records:
         return "error", f"no DKIM key record at {name}"
     tags = record_tags(records[0])
@@ -103,13 +102,13 @@ def _rsa_bits(encoded: str) -> int | None:
 
 
 def mx_check(lookups: Lookups, probe: SenderProbe) -> Check:
-    mx = lookups.get(probe.domain, "MX").records
+    mx = lookups.get(probe.domain, "MX")
     if mx:
         if any(r.split(" ", 1)[1] in (".", "") for r in mx):
             null = f"{probe.domain} publishes a null MX (RFC 7505): it receives no mail, and receivers may refuse mail from it"
             return Check("mx", "error", null)
         return Check("mx", "ok", f"MX {', '.join(r.split(' ', 1)[1] for r in mx)}")
-    implicit = [ip for rdtype in ("A", "AAAA") for ip in lookups.get(probe.domain, rdtype).records]
+    implicit = lookups.addresses(probe.domain)
     if implicit:
         return Check("mx", "ok", f"no MX; its A/AAAA serve as the implicit MX ({', '.join(implicit)})")
     return Check("mx", "warning", f"{probe.domain} has no MX, A or AAAA: replies and bounces have nowhere to go")
@@ -120,9 +119,9 @@ def ptr_check(lookups: Lookups, probe: SenderProbe) -> Check:
         return Check("ptr", "skipped", "no sending address to check")
     missing = []
     for ip in probe.sending_ips:
-        names = lookups.get(dns.reversename.from_address(ip).to_text(), "PTR").records
+        names = lookups.get(dns.reversename.from_address(ip).to_text(), "PTR")
         rdtype = "AAAA" if ":" in ip else "A"
-        confirmed = [n for n in names if ip in {str(ipaddress.ip_address(a)) for a in lookups.get(n, rdtype).records}]
+        confirmed = [n for n in names if ip in {str(ipaddress.ip_address(a)) for a in lookups.get(n, rdtype)}]
         if not confirmed:
             missing.append(f"{ip} ({'PTR ' + ', '.join(names) + ' does not resolve back to it' if names else 'no PTR'})")
     if missing:

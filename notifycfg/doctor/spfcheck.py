@@ -37,10 +37,10 @@ class _Query(spf.query):  # type: ignore[misc]
         if time.monotonic() > self._deadline:
             raise spf.TempError("DNS: the evaluation took longer than --timeout")
         try:
-            answer = self._lookups.get(name, qtype)
+            records = self._lookups.get(name, qtype)
         except DnsFailure as exc:
             raise spf.TempError(f"DNS {exc.what}: {qtype} {exc.name}") from None
-        result: list[object] = [_value(qtype, r) for r in answer.records]
+        result: list[object] = [_value(qtype, r) for r in records]
         if not result and not ignore_void:
             self.void_lookups += 1
             if self.void_lookups > spf.MAX_VOID_LOOKUPS:
