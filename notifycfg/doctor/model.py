@@ -85,6 +85,14 @@ class DoctorResult:
     def all_checks(self) -> list[Check]:
         return [c for p in self.probed or [] for c in p.checks] + [c for s in self.senders or [] for c in s.checks]
 
+    def summary(self) -> str:
+        """`N endpoint(s), M sender pair(s), E error(s), W warning(s)`: the parts --only left out are not named."""
+        parts = [] if self.probed is None else [f"{len(self.probed)} endpoint(s)"]
+        parts += [] if self.senders is None else [f"{len(self.senders)} sender pair(s)"]
+        checks = self.all_checks()
+        parts += [f"{sum(c.status == 'error' for c in checks)} error(s)", f"{sum(c.status == 'warning' for c in checks)} warning(s)"]
+        return ", ".join(parts)
+
     @property
     def ok(self) -> bool:
         counted = failing(self.strict)

@@ -92,6 +92,10 @@ class FlowsResult:
     title: str = "notifycfg flows"
 
     @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
     def ok(self) -> bool:
         return all(r.passed for r in self.results)
 

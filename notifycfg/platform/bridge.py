@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Literal, get_args
 
 from notifycfg.compile.environment import Environment
 from notifycfg.platform.client import PlatformError, Retry, SettingsClient
@@ -50,6 +50,11 @@ class ApplyResult:
 
     outcomes: list[Outcome]
     requests: dict[str, int]
+
+    @property
+    def counts(self) -> dict[ApplyStatus, int]:
+        """Partitions per status, every status named (in a fixed order), zeros included."""
+        return {status: sum(o.status == status for o in self.outcomes) for status in get_args(ApplyStatus)}
 
     @property
     def ok(self) -> bool:

@@ -49,12 +49,21 @@ class PlanResult:
     plans: list[PartitionPlan]
 
     @property
+    def pending(self) -> int:
+        """Partitions read, and not in sync."""
+        return sum(not p.in_sync and p.error is None for p in self.plans)
+
+    @property
+    def unreadable(self) -> int:
+        return sum(p.error is not None for p in self.plans)
+
+    @property
     def ok(self) -> bool:
         return all(p.in_sync for p in self.plans)
 
     @property
     def exit_code(self) -> int:
-        return 2 if any(p.error for p in self.plans) else 0 if self.ok else 1
+        return 2 if self.unreadable else 0 if self.ok else 1
 
 
 def compare(partition: Partition, current: dict[str, str], rotate: bool) -> PartitionPlan:

@@ -81,7 +81,7 @@ def _flow(result: FlowResult) -> str:
 def flows(run: FlowsResult) -> str:
     results, title = run.results, run.title
     ordered = sorted(results, key=lambda r: (r.passed, r.flow.name))  # failures first
-    passed = sum(r.passed for r in results)
+    passed = run.passed
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">'

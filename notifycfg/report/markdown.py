@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from notifycfg.config.validate import ValidationResult
-from notifycfg.report.text import show
+from notifycfg.report.text import show, summary
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
@@ -137,9 +137,7 @@ def _plan_details(plan: PartitionPlan) -> list[str]:
 
 
 def platform_plan(result: PlanResult) -> str:
-    plans = result.plans
-    pending = sum(not p.in_sync and p.error is None for p in plans)
-    failed = sum(p.error is not None for p in plans)
+    plans, pending, failed = result.plans, result.pending, result.unreadable
     counts = f"{pending} partition(s) to change, {len(plans) - pending - failed} in sync, {failed} unreadable, of {len(plans)}"
     state = "❌ failed" if failed else "📝 changes pending" if pending else "✅ in sync"
     head = f"**plan: {state}**: {counts}"
@@ -151,8 +149,7 @@ def platform_plan(result: PlanResult) -> str:
 
 def platform_apply(result: ApplyResult) -> str:
     outcomes, requests = result.outcomes, result.requests
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("applied", "unchanged", "untouched", "failed")}
-    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    summary = ", ".join(f"{n} {status}" for status, n in result.counts.items())
     head = _verdict(result.ok, "apply", f"{summary}; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT")
     rows = [[md(o.plan.partition.name), md(o.plan.partition.guid), o.status, md(o.reason)] for o in outcomes]
     return document([head, "", *table(["organization", "partition", "result", "reason"], rows)], "--format json")
@@ -186,11 +183,7 @@ def promotion(outcome: Promotion, dry_run: bool) -> str:
 
 
 def doctor(result: DoctorResult) -> str:
-    checks = result.all_checks()
-    errors, warnings = sum(c.status == "error" for c in checks), sum(c.status == "warning" for c in checks)
-    parts = [] if result.probed is None else [f"{len(result.probed)} endpoint(s)"]
-    parts += [] if result.senders is None else [f"{len(result.senders)} sender pair(s)"]
-    head = _verdict(result.ok, "doctor", f"{', '.join(parts)}, {errors} error(s), {warnings} warning(s)")
+    head = _verdict(result.ok, "doctor", result.summary())
     verdicts, senders = result.org_verdicts(), result.sender_verdicts()
     endpoint, sender = result.org_endpoint, result.org_sender
     rows = [  # a part --only left out is "—"
@@ -209,8 +202,7 @@ def doctor(result: DoctorResult) -> str:
 
 def _flows_lines(run: FlowsResult) -> list[str]:
     results = run.results
-    passed = sum(r.passed for r in results)
-    head = _verdict(run.ok, "flows", f"{passed} passed, {len(results) - passed} failed")
+    head = _verdict(run.ok, "flows", f"{run.passed} passed, {len(results) - run.passed} failed")
     rows = [
         [md(r.flow.name), md(r.flow.org), md(r.flow.event), "✅ pass" if r.passed else "❌ fail", md(r.outcome), str(r.messages)]
         for r in results
@@ -229,7 +221,7 @@ def flows(run: FlowsResult) -> str:
 def check(result: CheckResult) -> str:
     v = result.validation
     lines = [_verdict(result.ok, "check", "validate, compile and flows"), ""]
-    lines += [f"- validate: {'ok' if v.ok(result.strict) else 'failed'}: {v.files} file(s), {v.errors} error(s), {v.warnings} warning(s)"]
+    lines += [f"- validate: {summary(v, result.strict)}"]
     compiled = "skipped (the environment is not valid)" if result.compiled is None else f"ok, {result.compiled} organization(s)"
     lines += [f"- compile: {compiled}", "", *validation_table(v)]
     if result.flows is not None:

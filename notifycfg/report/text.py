@@ -74,8 +74,7 @@ def flows(run: FlowsResult) -> str:
         verdict = "PASS" if r.passed else "FAIL"
         lines.append(f"{verdict} {r.flow.name} ({r.flow.org}, {r.flow.event}): {r.outcome}, {r.messages} message(s), {r.seconds:.2f}s")
         lines += [f"    - {failure}" for failure in r.failures]
-    passed = sum(r.passed for r in results)
-    lines.append(f"flows: {passed} passed, {len(results) - passed} failed")
+    lines.append(f"flows: {run.passed} passed, {len(results) - run.passed} failed")
     return _lines(lines)
 
 
@@ -122,16 +121,8 @@ def doctor(result: DoctorResult) -> str:
     for sender in result.senders or []:
         lines += ["", f"sender {sender}, used by {', '.join(sender.orgs)}"]
         lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in sender.checks]
-    checks = result.all_checks()
-    errors, warnings = sum(c.status == "error" for c in checks), sum(c.status == "warning" for c in checks)
-    verdict = "ok" if result.ok else "failed"
-    lines += ["", f"doctor: {verdict}: {_parts(result)}, {errors} error(s), {warnings} warning(s)"]
+    lines += ["", f"doctor: {'ok' if result.ok else 'failed'}: {result.summary()}"]
     return _lines(lines)
-
-
-def _parts(result: DoctorResult) -> str:
-    parts = [] if result.probed is None else [f"{len(result.probed)} endpoint(s)"]
-    return ", ".join(parts + ([] if result.senders is None else [f"{len(result.senders)} sender pair(s)"]))
 
 
 def _partition(plan: PartitionPlan) -> str:
@@ -166,8 +157,7 @@ def _plan_lines(plan: PartitionPlan) -> list[str]:
 def platform_plan(result: PlanResult) -> str:
     plans = result.plans
     lines = [line for plan in plans for line in _plan_lines(plan)]
-    pending = sum(not p.in_sync and p.error is None for p in plans)
-    failed = sum(p.error is not None for p in plans)
+    pending, failed = result.pending, result.unreadable
     verdict = (
         "in sync" if not pending and not failed else f"{pending} partition(s) to change" + (f", {failed} unreadable" if failed else "")
     )
@@ -178,10 +168,9 @@ def platform_plan(result: PlanResult) -> str:
 def platform_apply(result: ApplyResult) -> str:
     outcomes, requests = result.outcomes, result.requests
     lines = [f"{_partition(o.plan)}: {o.status}" + (f": {o.reason}" if o.reason else "") for o in outcomes]
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("applied", "unchanged", "untouched", "failed")}
     lines.append(
         "apply: "
-        + ", ".join(f"{n} {status}" for status, n in counts.items() if n or status == "applied")
+        + ", ".join(f"{n} {status}" for status, n in result.counts.items() if n or status == "applied")
         + f"; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT"
     )
     return _lines(lines)
