@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import urllib.request
 
 from common import BENCH
 from postfix_tools import tools
-from support import wait_for_port
+from support import free_port, wait_for_port
 
 MESSAGES = 10_000
 SESSIONS = (1, 10, 50)
@@ -74,15 +73,9 @@ def run_tls(messages: int, sessions: int = 10, runs: int = 3) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _c_sink() -> tuple[subprocess.Popen, int, str]:
     _, sink, env = tools()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(sink), "-u", "nobody", f"127.0.0.1:{port}", "256"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

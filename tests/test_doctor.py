@@ -358,13 +358,11 @@ def test_revocation_revoked_by_ocsp_and_unknown(tmp_path, authority):
 
 
 def test_revocation_crl_on_a_closed_port_names_it_and_why_it_matters(tmp_path, authority):
-    import socket
+    from support import closed_port
 
-    with socket.socket() as s:  # bound and closed: nothing listens there
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    leaf = authority.issue("localhost", crl=f"http://127.0.0.1:{port}/ca.crl")
-    check = _revocation(tmp_path, authority, leaf)
+    with closed_port() as port:
+        leaf = authority.issue("localhost", crl=f"http://127.0.0.1:{port}/ca.crl")
+        check = _revocation(tmp_path, authority, leaf)
     assert check["status"] == "error"
     assert f"(127.0.0.1:{port}) cannot be reached" in check["message"] and "asks for port 80" in check["message"]
 

@@ -6,7 +6,6 @@ import email
 import json
 import os
 import shutil
-import socket
 import xml.etree.ElementTree as ET
 from email import policy
 
@@ -14,6 +13,7 @@ import pytest
 from conftest import CONFIGS, cli
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from support import closed_port
 
 from notifycfg.config import events
 from notifycfg.notify import mailer, messages, render
@@ -124,9 +124,8 @@ def test_replies_are_classified(fault, kind, code):
 
 
 def test_connection_refused_and_dropped():
-    with socket.socket() as held, pytest.raises(mailer.SendError) as info:
-        held.bind(("127.0.0.1", 0))  # the OS's choice, held and never listened on: refused, and no one else's
-        mailer.send(message(), TO, transport(25, False, None), server=held.getsockname(), timeout=5)
+    with closed_port() as port, pytest.raises(mailer.SendError) as info:
+        mailer.send(message(), TO, transport(25, False, None), server=("127.0.0.1", port), timeout=5)
     assert info.value.kind == "connection" and "refused" in info.value.message
     with Harness(faults=["data=drop"]) as h, pytest.raises(mailer.SendError) as info:
         send(h, transport(25, False, None))

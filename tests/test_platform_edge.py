@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from conftest import CONFIGS, cli
 from platform_hostile import BEHAVIOURS, TOKEN, Hostile
 from platform_standin import Client, Served, StandIn
-from support import wait_for_port
+from support import closed_port, free_port, wait_for_port
 from test_platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, SECRETS, partitions_of, staging_copy
 from test_reliability import measured
 
@@ -54,12 +53,6 @@ def test_a_hostile_platform_cannot_hang_plan_or_sink_the_runner(tmp_path, behavi
 PROXY_USER, PROXY_PASSWORD = "ci-runner", "Pr0xy-Pa55-77c1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def tinyproxy(tmp_path):
     """tinyproxy on loopback, BasicAuth on; yields (port, log file)."""
@@ -68,7 +61,7 @@ def tinyproxy(tmp_path):
         if os.environ.get("CI") == "true":
             pytest.fail("tinyproxy is not installed (.ci/run installs it)")
         pytest.skip("tinyproxy is not installed (apt-get install tinyproxy)")
-    port, log = _free_port(), tmp_path / "tinyproxy.log"
+    port, log = free_port(), tmp_path / "tinyproxy.log"
     conf = tmp_path / "tinyproxy.conf"
     conf.write_text(f'Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile "{log}"\nLogLevel Info\nBasicAuth {PROXY_USER} {PROXY_PASSWORD}\n')
     process = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -110,11 +103,12 @@ def test_plan_and_apply_through_the_proxy(platform, tinyproxy):
 
 
 def test_no_proxy_bypasses_the_environments_proxy(platform):
-    dead = f"http://127.0.0.1:{_free_port()}"
-    environ = dict(_secrets_env(), HTTPS_PROXY=dead, NO_PROXY="localhost,127.0.0.0/8")
-    assert _run(platform, "plan", environ=environ).returncode == 1
-    environ.pop("NO_PROXY")
-    done = _run(platform, "plan", environ=environ)
+    with closed_port() as port:
+        dead = f"http://127.0.0.1:{port}"
+        environ = dict(_secrets_env(), HTTPS_PROXY=dead, NO_PROXY="localhost,127.0.0.0/8")
+        assert _run(platform, "plan", environ=environ).returncode == 1
+        environ.pop("NO_PROXY")
+        done = _run(platform, "plan", environ=environ)
     assert done.returncode == 2 and f"cannot connect to proxy {dead}" in done.stderr
 
 
@@ -135,8 +129,8 @@ def test_a_proxy_that_refuses_is_named_without_its_password(platform, tinyproxy,
 
 def test_a_proxy_that_is_down(platform):
     standin, _ = platform
-    port = _free_port()
-    done = _run(platform, "apply", "--proxy", f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{port}")
+    with closed_port() as port:
+        done = _run(platform, "apply", "--proxy", f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{port}")
     assert done.returncode == 2
     assert f"cannot connect to proxy http://127.0.0.1:{port}" in done.stderr and "nothing applied" in done.stderr
     assert standin.token_requests == 0
