@@ -22,14 +22,7 @@ def flows() -> None:
 @click.argument("env_dir", metavar="ENV_DIR")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
 @click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write a self-contained HTML report here.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FLOWS_PRINTED),
-    default="text",
-    show_default=True,
-    help="What is printed: text, or markdown for a pull-request comment or $GITHUB_STEP_SUMMARY.",
-)
+@format_option(FLOWS_PRINTED, help="What is printed: text, or markdown for a pull-request comment or $GITHUB_STEP_SUMMARY.")
 def flows_run(env_dir: str, junit: str | None, html: str | None, fmt: str) -> None:
     """Send every flow's event through an in-process harness that mirrors each
     organization's security, and check what arrives. Exit 1 on any failure."""
@@ -40,7 +33,7 @@ def flows_run(env_dir: str, junit: str | None, html: str | None, fmt: str) -> No
     if not specs:
         raise UsageFailure(f"no flows in {env_dir}/flows")
     result = flow_runner.FlowsResult(flow_runner.run(env, specs), f"notifycfg flows: {env_dir}")
-    click.echo(FLOWS[fmt](result), nl=False)
+    click.echo(FLOWS_PRINTED[fmt](result), nl=False)
     _write_reports(result, junit=junit, html=html)
     exit_with(result)
 

@@ -55,5 +55,5 @@ APPLY: dict[str, Callable[[ApplyResult], str]] = {
 PROMOTE: dict[str, Callable[[Promotion, bool], str]] = {"text": text.promotion, "markdown": markdown.promotion}
 # `flows run` prints a format and writes --junit and --html files: each file option names its format.
 FLOWS: dict[str, Callable[[FlowsResult], str]] = {"text": text.flows, "markdown": markdown.flows, "junit": junit.flows, "html": html.flows}
-FLOWS_PRINTED = ("text", "markdown")
+FLOWS_PRINTED = {name: FLOWS[name] for name in ("text", "markdown")}  # what `flows run --format` prints
 CHECK: dict[str, Callable[[CheckResult], str]] = {"text": text.check, "markdown": markdown.check}
