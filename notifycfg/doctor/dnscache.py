@@ -9,9 +9,10 @@ Probes run on threads; a question already in flight is waited for, not asked aga
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 import dns.exception
 import dns.message
@@ -47,32 +48,40 @@ def _text(rdtype: str, rdata: object) -> str:
     return str(rdata.to_text())  # type: ignore[attr-defined]
 
 
-def resolver(servers: Sequence[tuple[str, int]], timeout: float) -> dns.resolver.Resolver:
-    """--dns-server addresses (IP, port), or the system's resolvers; at most two tries per question within `timeout`."""
+def ip_literal(host: str) -> str | None:
+    """The address a host written as an IP literal (IPv6 in brackets or not) is, else None."""
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+AnyResolver = TypeVar("AnyResolver", bound=dns.resolver.BaseResolver)
+
+
+def _configured(made: AnyResolver, servers: Sequence[tuple[str, int]], timeout: float) -> AnyResolver:
+    """--dns-server addresses (IP, port), or as the system configured it; at most two tries per question within `timeout`."""
     if servers:
-        made = dns.resolver.Resolver(configure=False)
         made.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
-    else:
-        made = dns.resolver.Resolver()
     made.lifetime = timeout
     made.timeout = timeout / 2  # per try: a lost packet is asked once more, not again and again
     made.cache = None
     return made
 
 
+def resolver(servers: Sequence[tuple[str, int]], timeout: float) -> dns.resolver.Resolver:
+    """For the sender checks: --dns-server, or the system's resolvers."""
+    return _configured(dns.resolver.Resolver(configure=not servers), servers, timeout)
+
+
 async def addresses_of(host: str, servers: Sequence[tuple[str, int]], timeout: float) -> list[str]:
     """The endpoint's addresses through --dns-server (an IP literal is its own); LookupError says why not."""
-    import ipaddress
-
     import dns.asyncresolver
 
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        pass
-    made = dns.asyncresolver.Resolver(configure=False)
-    made.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
-    made.lifetime, made.timeout, made.cache = timeout, timeout / 2, None
+    literal = ip_literal(host)
+    if literal is not None:
+        return [literal]
+    made = _configured(dns.asyncresolver.Resolver(configure=False), servers, timeout)
     found: list[str] = []
     for rdtype in ("A", "AAAA"):
         try:

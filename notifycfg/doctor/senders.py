@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import dns.reversename
 
 from notifycfg.doctor.dmarc import record_tags
-from notifycfg.doctor.dnscache import DnsFailure, Lookups
+from notifycfg.doctor.dnscache import DnsFailure, Lookups, ip_literal
 from notifycfg.doctor.model import ORDER, Check, SenderProbe, Status
 from notifycfg.doctor.spfcheck import evaluate
 
@@ -30,10 +30,9 @@ def sending_ips(lookups: Lookups, relay: str, declared: Sequence[str]) -> tuple[
     """The relay's sending addresses and where they came from: declared, the relay itself, or its A/AAAA."""
     if declared:
         return list(declared), "declared"
-    try:
-        return [str(ipaddress.ip_address(relay.strip("[]")))], "literal"
-    except ValueError:
-        pass
+    literal = ip_literal(relay)
+    if literal is not None:
+        return [literal], "literal"
     return list(lookups.addresses(relay)), "resolved"
 
 
