@@ -217,13 +217,14 @@ class SettingsClient:
         Failures a retry cannot mend (TLS, a proxy's refusal, an oversized body, an answer that
         began and then stalled) are raised."""
         host, proxy = httpx.URL(url).host, self._proxies.get(_origin(url))
-        began: list[bool] = []
+        response: httpx.Response | None = None
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._exchange(method, url, where, began, **kwargs)
+                response = await self._http.send(self._http.build_request(method, url, **kwargs), stream=True)
+                return Answer(response.status_code, response.headers, await _body(response, where))
         except TimeoutError:
             failure = PlatformError("connection", f"{host} did not answer in full within {self._timeout:g}s (--timeout)")
-            if began:  # headers came, the body did not: a platform that drips is not mended by asking again
+            if response is not None:  # headers came, the body did not: a platform that drips is not mended by asking again
                 raise failure from None
             return failure
         except httpx.ProxyError as exc:
@@ -240,23 +241,22 @@ class SettingsClient:
             raise PlatformError("protocol", f"{where}: the answer's content encoding does not decode") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             return PlatformError("connection", f"{host} dropped the connection")
-
-    async def _exchange(self, method: str, url: str, where: str, began: list[bool], **kwargs: Any) -> Answer:
-        response = await self._http.send(self._http.build_request(method, url, **kwargs), stream=True)
-        began.append(True)
-        try:
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    too_big = f"{where}: the answer is larger than {MAX_BODY // 2**20} MiB (decoded); not read further"
-                    raise PlatformError("protocol", too_big)
-            return Answer(response.status_code, response.headers, bytes(body))
         finally:
-            await response.aclose()
+            if response is not None:
+                await response.aclose()
 
     def _backoff(self, attempt: int) -> float:
         return float(self._retry.base_delay * 2 ** (attempt - 1))
+
+
+async def _body(response: httpx.Response, where: str) -> bytes:
+    """The whole body, decoded, at most MAX_BODY bytes: a gzip bomb counts inflated."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise PlatformError("protocol", f"{where}: the answer is larger than {MAX_BODY // 2**20} MiB (decoded); not read further")
+    return bytes(body)
 
 
 def _origin(url: str) -> str:
