@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -86,7 +87,20 @@ def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, 
         overlay.update(env)
     with contextlib.chdir(cwd or Path.cwd()):
         result = _runner().invoke(main, list(args), env=overlay, input=input, catch_exceptions=False)
-    return Done(result.exit_code, result.stdout, result.stderr)
+    done = Done(result.exit_code, result.stdout, result.stderr)
+    _record(args, done)
+    return done
+
+
+def _record(args: tuple[str, ...], done: Done) -> None:
+    """With NOTIFYCFG_RECORD_CLI=FILE, every cli() call's arguments and output are appended to FILE
+    (one JSON line, the test named): two runs compared show what a refactoring changed in any output."""
+    target = os.environ.get("NOTIFYCFG_RECORD_CLI")
+    if target:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+        line = {"test": test, "args": list(args), "rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+        with open(f"{target}.{os.getpid()}", "a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def cli_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Done:

@@ -384,7 +384,7 @@ def test_revocation_stale_crl_missing_issuer_and_no_urls(tmp_path, authority, ca
 def test_revocation_without_the_issuer_warns_and_still_checks_reachability(tmp_path, authority, ca):
     import asyncio
 
-    from notifycfg.doctor.revocation import Revocations
+    from notifycfg.doctor.endpoints.revocation import Revocations
 
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     der = Path(leaf["certfile"]).read_bytes()

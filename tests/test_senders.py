@@ -230,7 +230,7 @@ def test_only_senders_opens_no_connection_but_dns_and_only_endpoints_asks_no_dns
 
 
 def test_the_dmarc_tree_walk_cuts_long_names_to_seven_labels():
-    from notifycfg.doctor.dmarc import walk
+    from notifycfg.doctor.senders.dmarc import walk
 
     assert walk("a.b.example") == ["a.b.example", "b.example", "example"]
     long = "l1.l2.l3.l4.l5.l6.l7.l8.l9.example"  # 10 labels: after the name itself, 7 of them, then one fewer each time
@@ -260,7 +260,8 @@ def test_a_dns_server_that_is_not_an_address_is_a_usage_error(tmp_path, value):
 
 
 def test_an_answer_too_large_for_udp_comes_over_tcp_and_is_asked_twice_at_most():
-    from notifycfg.doctor.dnscache import Lookups, resolver
+    from notifycfg.doctor.dns import resolver
+    from notifycfg.doctor.senders.lookups import Lookups
 
     long = "v=spf1 " + " ".join(f"ip4:198.51.100.{i}" for i in range(60)) + " -all"  # over 1,000 bytes
     z = Zone().txt("big.example", long)

@@ -100,23 +100,22 @@ def doctor(
     and ptr. Exit 0 all ok (warnings allowed unless --strict), 1 any error, 2
     usage or an invalid environment.
     """
-    from notifycfg.doctor.probe import Options
+    from notifycfg.doctor.options import EndpointOptions, SenderOptions
     from notifycfg.doctor.run import run
     from notifycfg.secrets import resolve
 
     env = environment(env_dir, "probe")
     with usage_errors():
         env.require(orgs)
-    options = Options(
+    endpoint_options = EndpointOptions(
         timeout=timeout,
         cafile=cafile,
-        login=login,
+        login=resolve if login else None,
         cert_warn_days=cert_warn_days,
-        resolve=resolve if login else None,
         concurrency=concurrency,
         dns_servers=dns_servers,
     )
-    result = run(env, sorted(set(orgs)) if orgs else None, options, only)
-    result.strict = strict
+    sender_options = SenderOptions(timeout=timeout, concurrency=concurrency, dns_servers=dns_servers)
+    result = run(env, sorted(set(orgs)) if orgs else None, endpoint_options, sender_options, only, strict)
     click.echo(DOCTOR[fmt](result), nl=False)
     exit_with(result)

@@ -1,4 +1,9 @@
-"""What doctor finds: one Check per step and login, grouped by endpoint."""
+"""What doctor finds, shared by its two halves: a Check is a verdict (status), a stable code and the
+facts behind it; its words are rendered from the code and the facts, in one module (words.py).
+
+Endpoints (real SMTP servers, probed without sending) and senders (each (From domain, relay) pair
+in DNS) each make Checks; DoctorResult groups them for every reporter.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,56 @@ from typing import Literal
 
 from notifycfg.compile.endpoint import Endpoint
 from notifycfg.config.problems import failing
+from notifycfg.doctor.facts import Fact, Facts
+from notifycfg.doctor.words import sentence
 
 Status = Literal["ok", "warning", "error", "skipped"]
-ORDER: dict[str, int] = {"ok": 0, "skipped": 1, "warning": 2, "error": 3}
+ORDER: dict[Status, int] = {"ok": 0, "skipped": 1, "warning": 2, "error": 3}
+EndpointStep = Literal["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
+SenderStep = Literal["spf", "dmarc", "dkim", "mx", "ptr"]
+CheckId = EndpointStep | SenderStep
+STEPS: tuple[EndpointStep, ...] = ("dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth")
+SENDER_STEPS: tuple[SenderStep, ...] = ("spf", "dmarc", "dkim", "mx", "ptr")
+
+
+def worst(*statuses: Status) -> Status:
+    return max(statuses, key=ORDER.__getitem__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finding inside a check (a CRL, an OCSP answer, a DKIM selector): a check made of several
+    holds them as facts, each rendered by its own code."""
+
+    status: Status
+    code: str
+    facts: Facts = field(default_factory=dict)
+
+    def as_fact(self) -> dict[str, Fact]:
+        return {"status": self.status, "code": self.code, **self.facts}
 
 
 @dataclass(frozen=True)
 class Check:
-    id: str  # dns, tcp, greeting, ehlo, tls, auth
+    id: CheckId
     status: Status
-    message: str
+    code: str  # stable, `<id>.<what>`: docs/doctor.md lists every one
+    facts: Facts = field(default_factory=dict)
     login: str | None = None  # auth checks: whose login this was
+
+    @property
+    def message(self) -> str:
+        return sentence(self.code, self.facts)
+
+
+def skipped(step: CheckId) -> Check:
+    return Check(step, "skipped", f"{step}.skipped")
+
+
+def combined(step: CheckId, outcomes: list[Outcome], key: str = "outcomes") -> Check:
+    """A check made of several outcomes: the worst decides its status and code (the first of equals)."""
+    first = max(outcomes, key=lambda o: ORDER[o.status])
+    return Check(step, first.status, first.code, {key: [o.as_fact() for o in outcomes]})
 
 
 @dataclass(frozen=True)
@@ -43,21 +87,34 @@ class Probed:
 
 
 @dataclass
-class SenderProbe:
-    """One (From domain, relay) pair: the addresses that deliver its mail, and what DNS says of them."""
+class SenderPair:
+    """One (From domain, relay) pair and what deliverability.yaml declares of it."""
 
     domain: str
     relay: str
     orgs: list[str]
     selectors: tuple[str, ...] = ()  # deliverability.yaml's dkim_selectors for the domain
     declared_ips: tuple[str, ...] = ()  # deliverability.yaml's sending_ips for the relay
-    sending_ips: list[str] = field(default_factory=list)  # those, or the relay itself, or its A/AAAA
+    sending_ips: list[str] = field(default_factory=list)  # those, or the relay itself, or its A/AAAA: set by the run
     checks: list[Check] = field(default_factory=list)
-    spf_pass: bool = False  # SPF passes for every sending address (dmarc reads it)
-    dkim_valid: bool = False  # a declared selector is valid (dmarc reads it)
 
     def __str__(self) -> str:
         return f"{self.domain} via {self.relay}"
+
+
+GroupKind = Literal["endpoint", "sender"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """An endpoint or a sender pair with its checks: what every reporter lists, in this order."""
+
+    kind: GroupKind
+    name: str  # `host:port (mode)` or `domain via relay`
+    suite: str  # a stable dotted name (JUnit's classname)
+    orgs: list[str]
+    checks: list[Check]
+    verdict: Status
 
 
 @dataclass
@@ -68,12 +125,12 @@ class DoctorResult:
     probed: list[Probed] | None
     org_endpoint: dict[str, Endpoint]
     strict: bool = False
-    senders: list[SenderProbe] | None = None
-    org_sender: dict[str, SenderProbe] = field(default_factory=dict)
+    senders: list[SenderPair] | None = None
+    org_sender: dict[str, SenderPair] = field(default_factory=dict)
 
     def verdict(self, checks: list[Check]) -> Status:
         """The worst status; a `skipped` check does not change a verdict."""
-        return max((c.status for c in checks if c.status != "skipped"), key=ORDER.__getitem__, default="ok")
+        return worst("ok", *(c.status for c in checks if c.status != "skipped"))
 
     def org_verdicts(self) -> dict[str, Status]:
         by_endpoint = {p.endpoint: p for p in self.probed or []}
@@ -82,8 +139,27 @@ class DoctorResult:
     def sender_verdicts(self) -> dict[str, Status]:
         return {org: self.verdict(s.checks) for org, s in sorted(self.org_sender.items())}
 
+    def groups(self) -> list[Group]:
+        """Every endpoint, then every sender pair."""
+        out = [
+            Group(
+                "endpoint",
+                str(p.endpoint),
+                f"notifycfg.doctor.{p.endpoint.host}:{p.endpoint.port}",
+                p.orgs,
+                p.checks,
+                self.verdict(p.checks),
+            )
+            for p in self.probed or []
+        ]
+        out += [
+            Group("sender", str(s), f"notifycfg.doctor.sender.{s.domain}.via.{s.relay}", s.orgs, s.checks, self.verdict(s.checks))
+            for s in self.senders or []
+        ]
+        return out
+
     def all_checks(self) -> list[Check]:
-        return [c for p in self.probed or [] for c in p.checks] + [c for s in self.senders or [] for c in s.checks]
+        return [c for g in self.groups() for c in g.checks]
 
     def summary(self) -> str:
         """`N endpoint(s), M sender pair(s), E error(s), W warning(s)`: the parts --only left out are not named."""

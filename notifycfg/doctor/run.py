@@ -1,84 +1,33 @@
-"""Which endpoints the selected organizations use, probed concurrently, the whole run bounded."""
+"""A doctor run: the endpoints (SMTP sessions, asyncio) and the sender pairs (DNS only, threads), or the one --only names."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from notifycfg.compile.endpoint import Endpoint, connection
 from notifycfg.compile.environment import Environment
-from notifycfg.doctor.model import Check, DoctorResult, Login, Probed
-from notifycfg.doctor.probe import STEPS, Options, probe
-from notifycfg.doctor.revocation import Revocations
-
-# Steps per endpoint (revocation fetches included), and one more session per further login: what bounds the whole run.
-_STEPS_PER_SESSION = 10
-
-
-def endpoints(env: Environment, orgs: list[str] | None) -> tuple[list[Probed], dict[str, Endpoint]]:
-    """Distinct (host, port, secure) endpoints, the organizations on each, and each one's login."""
-    by_endpoint: dict[Endpoint, Probed] = {}
-    org_endpoint: dict[str, Endpoint] = {}
-    for org, effective in env.all_effective(orgs).items():
-        settings = connection(effective.data)
-        endpoint = settings.endpoint
-        login = Login(settings.login, tuple(sorted(settings.password.items()))) if settings.login and settings.password else None
-        probed = by_endpoint.setdefault(endpoint, Probed(endpoint, [], {}))
-        probed.orgs.append(org)
-        probed.logins[org] = login
-        org_endpoint[org] = endpoint
-    return sorted(by_endpoint.values(), key=lambda p: p.endpoint.sort_key()), org_endpoint
-
-
-def _logins(probed: Probed) -> list[Login | None]:
-    return list(dict.fromkeys(probed.logins.values()))
-
+from notifycfg.doctor.model import DoctorResult
+from notifycfg.doctor.options import EndpointOptions, SenderOptions
 
 Only = Literal["endpoints", "senders"]
 
 
-def run(env: Environment, orgs: list[str] | None, options: Options, only: Only | None = None) -> DoctorResult:
-    """The endpoints (SMTP sessions) and the sender pairs (DNS only), or the one --only names."""
-    from notifycfg.doctor import deliver  # DNS and SPF: only when senders are checked
-
-    result = DoctorResult(None, {})
+def run(
+    env: Environment,
+    orgs: list[str] | None,
+    endpoint_options: EndpointOptions,
+    sender_options: SenderOptions,
+    only: Only | None = None,
+    strict: bool = False,
+) -> DoctorResult:
+    result = DoctorResult(None, {}, strict=strict)
     if only != "senders":
+        from notifycfg.doctor.endpoints.run import endpoints, run_endpoints
+
         result.probed, result.org_endpoint = endpoints(env, orgs)
-        asyncio.run(_probe_all(result.probed, options))
+        run_endpoints(result.probed, endpoint_options)
     if only != "endpoints":
-        result.senders, result.org_sender = deliver.pairs(env, orgs)
-        deliver.run_senders(result.senders, options)
+        from notifycfg.doctor.senders.run import pairs, run_senders  # DNS and SPF: only when senders are checked
+
+        result.senders, result.org_sender = pairs(env, orgs)
+        run_senders(result.senders, sender_options)
     return result
-
-
-async def _probe_all(probed: list[Probed], options: Options) -> None:
-    sessions = max((len(_logins(p)) for p in probed), default=1) if options.login else 1
-    waves = -(-len(probed) // options.concurrency)
-    deadline = options.timeout * _STEPS_PER_SESSION * sessions * max(waves, 1) + 5
-    gate = asyncio.Semaphore(options.concurrency)
-    async with Revocations(options.timeout, options.cafile) as revocations:
-
-        async def bounded(p: Probed) -> list[Check]:
-            async with gate:
-                return await probe(p.endpoint, _logins(p), options, revocations)
-
-        await _gather(probed, bounded, deadline)
-
-
-async def _gather(probed: list[Probed], bounded: Callable[[Probed], Awaitable[list[Check]]], deadline: float) -> None:
-    tasks = {asyncio.ensure_future(bounded(p)): p for p in probed}
-    done, pending = await asyncio.wait(tasks, timeout=deadline) if tasks else (set(), set())
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for task, p in tasks.items():
-        p.checks = task.result() if task in done and not task.cancelled() else _unfinished(deadline)
-
-
-def _unfinished(deadline: float) -> list[Check]:
-    first, *rest = STEPS
-    return [
-        Check(first, "error", f"the probe did not finish within {deadline:g} s"),
-        *(Check(step, "skipped", "skipped: an earlier check failed") for step in rest),
-    ]

@@ -37,7 +37,9 @@ def diff(result: DiffResult) -> str:
 
 
 def _checks(checks: list[Check]) -> list[dict[str, Any]]:
-    return [{"id": c.id, "status": c.status, "message": c.message, "login": c.login} for c in checks]
+    return [
+        {"id": c.id, "status": c.status, "message": c.message, "login": c.login, "code": c.code, "facts": dict(c.facts)} for c in checks
+    ]
 
 
 def _org(result: DoctorResult, org: str, verdicts: dict[str, Status], senders: dict[str, Status]) -> dict[str, Any]:

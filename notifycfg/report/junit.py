@@ -105,11 +105,9 @@ def doctor(result: DoctorResult) -> str:
     """One test case per check; an error (and with strict, a warning) fails it, `skipped` is a skipped case."""
     counted = failing(result.strict)
     cases = []
-    groups = [(f"notifycfg.doctor.{p.endpoint.host}:{p.endpoint.port}", p.checks) for p in result.probed or []]
-    groups += [(f"notifycfg.doctor.sender.{s.domain}.via.{s.relay}", s.checks) for s in result.senders or []]
-    for where, checks in groups:
-        for c in checks:
+    for group in result.groups():
+        for c in group.checks:
             name = f"{c.id} ({c.login})" if c.login else c.id
             failures = [Failure(c.message, f"{c.status}: {c.message}", c.status)] if c.status in counted else []
-            cases.append(Case(where, name, failures, skipped=c.status == "skipped"))
+            cases.append(Case(group.suite, name, failures, skipped=c.status == "skipped"))
     return document("notifycfg doctor", cases)

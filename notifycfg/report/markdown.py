@@ -192,11 +192,10 @@ def doctor(result: DoctorResult) -> str:
         for org in sorted(set(endpoint) | set(sender))
     ]
     lines = [head, "", *table(["organization", "endpoint", "verdict", "sender", "sender verdict"], rows)]
-    groups = [(str(p.endpoint), p.orgs, p.checks) for p in result.probed or []]
-    groups += [(f"sender {s}", s.orgs, s.checks) for s in result.senders or []]
-    for name, orgs, found in groups:
-        body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in found])
-        lines += details(f"{md(name)} ({result.verdict(found)}), used by {md(', '.join(orgs))}", body)
+    for group in result.groups():
+        body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in group.checks])
+        name = f"sender {group.name}" if group.kind == "sender" else group.name
+        lines += details(f"{md(name)} ({group.verdict}), used by {md(', '.join(group.orgs))}", body)
     return document(lines, "--format json")
 
 

@@ -115,12 +115,9 @@ def doctor(result: DoctorResult) -> str:
     """Per organization its endpoint and sender and their verdicts; then per endpoint and per sender pair its checks."""
     lines = [f"{org}: {result.org_endpoint[org]}: {verdict}" for org, verdict in result.org_verdicts().items()]
     lines += [f"{org}: sender {result.org_sender[org]}: {verdict}" for org, verdict in result.sender_verdicts().items()]
-    for probed in result.probed or []:
-        lines += ["", f"{probed.endpoint}, used by {', '.join(probed.orgs)}"]
-        lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in probed.checks]
-    for sender in result.senders or []:
-        lines += ["", f"sender {sender}, used by {', '.join(sender.orgs)}"]
-        lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in sender.checks]
+    for group in result.groups():
+        lines += ["", f"{'sender ' if group.kind == 'sender' else ''}{group.name}, used by {', '.join(group.orgs)}"]
+        lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in group.checks]
     lines += ["", f"doctor: {'ok' if result.ok else 'failed'}: {result.summary()}"]
     return _lines(lines)
 

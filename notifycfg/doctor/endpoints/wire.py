@@ -2,13 +2,15 @@
 
 The server is untrusted: a reply is read line by line with a deadline, at most
 MAX_LINES lines of at most MAX_LINE bytes; anything else is a WireError. What
-the server says is shown only through `shown()`: printable, one line, short.
+the server says is shown only through `words.shown()`: printable, one line, short.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+
+from notifycfg.doctor.words import shown
 
 MAX_LINES = 64
 MAX_LINE = 1024  # also the stream's buffer limit (open with limit=MAX_LINE)
@@ -17,13 +19,6 @@ _REPLY = re.compile(rb"(\d{3})([ -])(.*)")
 
 class WireError(Exception):
     """The server did not answer like an SMTP server, or not in time."""
-
-
-def shown(raw: bytes | str, limit: int = 80) -> str:
-    """Untrusted text made safe to print: printable ASCII only, one line, at most `limit` characters."""
-    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
-    clean = "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
 async def read_reply(reader: asyncio.StreamReader, timeout: float) -> tuple[int, list[str]]:

@@ -31,17 +31,21 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
-from notifycfg.doctor.model import ORDER, Check, Status
+from notifycfg import http
+from notifycfg.doctor.facts import Facts
+from notifycfg.doctor.model import Check, Outcome, combined
 
 MAX_CRL = 10 * 1024 * 1024
 MAX_OCSP = 1024 * 1024
-CONSEQUENCE = "the platform's secure connection fails when it cannot check revocation (its page asks for port 80 open)"
-Outcome = tuple[Status, str]
 Key = str | tuple[str, int]  # a CRL URL, or (OCSP URL, serial)
 
 
 class Unreachable(Exception):
-    """A revocation URL did not answer in time, or at all: the message names HOST:PORT."""
+    """A revocation URL did not answer in time, or at all: the outcome names HOST:PORT."""
+
+    def __init__(self, code: str, facts: Facts) -> None:
+        super().__init__(code)
+        self.outcome = Outcome("error", code, facts)
 
 
 def _urls(cert: x509.Certificate) -> tuple[list[str], list[str]]:
@@ -61,16 +65,19 @@ def _urls(cert: x509.Certificate) -> tuple[list[str], list[str]]:
     return [u for u in crls if u.lower().startswith("http://")], [u for u in responders if u.lower().startswith("http://")]
 
 
-def trust_store(cafile: str | None) -> list[x509.Certificate]:
-    """The CAs that can be issuers: --cafile, else the system's bundle (the file OpenSSL uses by default)."""
+def trust_store(cafile: str | None) -> tuple[list[x509.Certificate], Outcome | None]:
+    """The CAs that can be issuers: --cafile, else the system's bundle (the file OpenSSL uses by default);
+    with a warning outcome when that file cannot be read as certificates."""
     paths = ssl.get_default_verify_paths()
     path = cafile or paths.cafile or paths.openssl_cafile
+    if not path:
+        return [], None
     try:
         with warnings.catch_warnings():  # a system bundle may hold old CAs cryptography warns about: not ours to fix
             warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-            return x509.load_pem_x509_certificates(Path(path).read_bytes()) if path else []
-    except (OSError, ValueError):
-        return []
+            return x509.load_pem_x509_certificates(Path(path).read_bytes()), None
+    except (OSError, ValueError) as exc:
+        return [], Outcome("warning", "revocation.store_unreadable", {"path": path, "error": type(exc).__name__})
 
 
 def _issuer(cert: x509.Certificate, candidates: list[x509.Certificate]) -> x509.Certificate | None:
@@ -100,16 +107,18 @@ def _verify(signer: x509.Certificate, signature: bytes, data: bytes, algorithm: 
 
 @dataclass
 class Revocations:
-    """One run's fetches, shared by every endpoint: `async with Revocations(timeout, cafile) as r: await r.check(chain)`."""
+    """One run's fetches, shared by every endpoint: `async with Revocations(timeout, cafile) as r: await r.check(chain)`.
+    `transport` swaps the HTTP transport (tests: httpx.MockTransport)."""
 
     timeout: float
     cafile: str | None = None
+    transport: http.TransportFor | None = None
     _crls: dict[str, asyncio.Task[bytes]] = field(default_factory=dict)
     _ocsp: dict[tuple[str, int], asyncio.Task[bytes]] = field(default_factory=dict)
 
     async def __aenter__(self) -> Revocations:
-        self._http = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
-        self._store: list[x509.Certificate] | None = None  # read when a certificate first names a revocation URL
+        self._http = http.client(transport=self.transport)
+        self._store: tuple[list[x509.Certificate], Outcome | None] | None = None  # read when a certificate first names a URL
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -117,12 +126,9 @@ class Revocations:
 
     async def check(self, chain: list[bytes]) -> Check:
         try:
-            return await self._check(chain)
-        except (ValueError, TypeError) as exc:  # a certificate, CRL or OCSP answer cryptography cannot read as such
-            return Check("revocation", "error", f"cannot read what the server or its revocation URLs sent: {exc}")
-
-    async def _check(self, chain: list[bytes]) -> Check:
-        certs = [x509.load_der_x509_certificate(der) for der in chain]
+            certs = [x509.load_der_x509_certificate(der) for der in chain]
+        except ValueError as exc:  # what the server sent is not a certificate cryptography can read
+            return Check("revocation", "error", "revocation.unreadable", {"error": str(exc)})
         outcomes: list[Outcome] = []
         for i, cert in enumerate(certs):
             if i and cert.issuer == cert.subject:
@@ -131,18 +137,18 @@ class Revocations:
                 continue
             if self._store is None:
                 self._store = trust_store(self.cafile)
-            outcomes += await self._one(cert, _issuer(cert, certs[i + 1 :] + self._store))
+                outcomes += [self._store[1]] if self._store[1] else []
+            outcomes += await self._one(cert, _issuer(cert, certs[i + 1 :] + self._store[0]))
         if not outcomes:
-            return Check("revocation", "ok", "the certificate names no revocation URL: nothing the platform must reach")
-        status = max((s for s, _ in outcomes), key=ORDER.__getitem__)
-        return Check("revocation", status, "; ".join(m for _, m in outcomes))
+            return Check("revocation", "ok", "revocation.no_urls")
+        return combined("revocation", outcomes)
 
     async def _one(self, cert: x509.Certificate, issuer: x509.Certificate | None) -> list[Outcome]:
         crls, responders = _urls(cert)
-        who = cert.subject.rfc4514_string() or f"serial {cert.serial_number:x}"
         outcomes: list[Outcome] = []
         if (crls or responders) and issuer is None:
-            outcomes.append(("warning", f"the issuer of {who} is not among --cafile or the system's CAs: answers not verified"))
+            who = cert.subject.rfc4514_string() or f"serial {cert.serial_number:x}"
+            outcomes.append(Outcome("warning", "revocation.issuer_unknown", {"subject": who}))
         for url in crls:
             outcomes.append(await self._guarded(partial(self._crl, url, cert, issuer)))
         for url in responders:
@@ -153,34 +159,25 @@ class Revocations:
         try:
             return await run()
         except Unreachable as exc:
-            return "error", f"{exc}: {CONSEQUENCE}"
+            return exc.outcome
 
     async def _fetch(self, url: str, limit: int, body: bytes | None = None) -> bytes:
         u = httpx.URL(url)
-        where = f"{u.host}:{u.port or 80}"
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await self._read(url, limit, body, where)
-        except TimeoutError:
-            raise Unreachable(f"{url} ({where}) did not answer within {self.timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"{url} ({where}) cannot be reached: {type(exc).__name__}") from None
-
-    async def _read(self, url: str, limit: int, body: bytes | None, where: str) -> bytes:
+        where = {"url": url, "where": f"{u.host}:{u.port or 80}"}
         headers = {"Content-Type": "application/ocsp-request"} if body is not None else {}
         request = self._http.build_request("POST" if body is not None else "GET", url, content=body, headers=headers)
-        response = await self._http.send(request, stream=True)
         try:
-            if response.status_code != 200:
-                raise Unreachable(f"{url} ({where}) answered {response.status_code}")
-            data = bytearray()
-            async for chunk in response.aiter_bytes():
-                data += chunk
-                if len(data) > limit:
-                    raise Unreachable(f"{url} ({where}) sent more than {limit // 2**20} MiB")
-            return bytes(data)
-        finally:
-            await response.aclose()
+            answer = await http.fetch(self._http, request, limit=limit, deadline=self.timeout)
+        except http.Deadline:
+            raise Unreachable("revocation.timeout", {**where, "timeout": self.timeout}) from None
+        except http.BodyRefused as exc:
+            code = "revocation.too_large" if exc.why == "too-large" else "revocation.bad_coding"
+            raise Unreachable(code, {**where, "limit": limit, "detail": exc.detail}) from None
+        except httpx.HTTPError as exc:
+            raise Unreachable("revocation.unreachable", {**where, "error": type(exc).__name__}) from None
+        if answer.status_code != 200:
+            raise Unreachable("revocation.http_status", {**where, "status": answer.status_code})
+        return answer.content
 
     def _once(self, cache: dict[Key, asyncio.Task[bytes]], key: Key, fetch: Callable[[], Awaitable[bytes]]) -> asyncio.Task[bytes]:
         if key not in cache:
@@ -192,56 +189,56 @@ class Revocations:
         try:
             crl = x509.load_der_x509_crl(data) if not data.startswith(b"-----") else x509.load_pem_x509_crl(data)
         except ValueError:
-            return "error", f"{url} did not send a CRL"
+            return Outcome("error", "revocation.not_crl", {"url": url})
         if issuer is not None and not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-            return "error", f"the CRL at {url} does not verify against its issuer"
+            return Outcome("error", "revocation.crl_signature", {"url": url})
         revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if revoked is not None:
             since = f"{revoked.revocation_date_utc:%Y-%m-%d}"
-            return "error", f"the certificate (serial {cert.serial_number:x}) is revoked in the CRL at {url}, since {since}"
+            return Outcome("error", "revocation.revoked_crl", {"url": url, "serial": f"{cert.serial_number:x}", "since": since})
         if crl.next_update_utc is not None and crl.next_update_utc < datetime.datetime.now(datetime.UTC):
-            return "warning", f"the CRL at {url} is past its nextUpdate ({crl.next_update_utc:%Y-%m-%d %H:%M} UTC)"
-        return "ok", f"CRL {url}: not revoked"
+            return Outcome("warning", "revocation.crl_stale", {"url": url, "next_update": f"{crl.next_update_utc:%Y-%m-%d %H:%M}"})
+        return Outcome("ok", "revocation.crl_good", {"url": url})
 
     async def _ocsp_status(self, url: str, cert: x509.Certificate, issuer: x509.Certificate | None) -> Outcome:
         if issuer is None:  # a request names the issuer: without it, only whether the responder answers
             await self._reachable(url)
-            return "ok", f"OCSP {url} reachable"
+            return Outcome("ok", "revocation.ocsp_reachable", {"url": url})
         request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()  # noqa: S303 - OCSP's CertID uses SHA-1
         der = request.public_bytes(serialization.Encoding.DER)
         data = await self._once(self._ocsp, (url, cert.serial_number), lambda: self._fetch(url, MAX_OCSP, der))  # type: ignore[arg-type]
         try:
             answer = ocsp.load_der_ocsp_response(data)
         except ValueError:
-            return "error", f"{url} did not send an OCSP response"
+            return Outcome("error", "revocation.not_ocsp", {"url": url})
         if answer.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-            return "error", f"the OCSP responder at {url} answered {answer.response_status.name.lower()}"
+            return Outcome("error", "revocation.ocsp_failed", {"url": url, "status": answer.response_status.name.lower()})
         return _judge_ocsp(url, answer, cert, issuer)
 
     async def _reachable(self, url: str) -> None:
         u = httpx.URL(url)
+        where = {"url": url, "where": f"{u.host}:{u.port or 80}"}
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(u.host, u.port or 80), self.timeout)
         except (OSError, TimeoutError):
-            raise Unreachable(f"{url} ({u.host}:{u.port or 80}) cannot be reached") from None
+            raise Unreachable("revocation.unreachable", {**where, "error": None}) from None
         writer.close()
 
 
 def _judge_ocsp(url: str, answer: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate) -> Outcome:
     signer = _responder(answer, issuer)
     if signer is None or not _verify(signer, answer.signature, answer.tbs_response_bytes, answer.signature_hash_algorithm):
-        return "error", f"the OCSP answer from {url} does not verify against the issuer"
+        return Outcome("error", "revocation.ocsp_signature", {"url": url})
     if answer.serial_number != cert.serial_number:
-        return "error", f"the OCSP answer from {url} is about another certificate"
+        return Outcome("error", "revocation.ocsp_other", {"url": url})
     status: ocsp.OCSPCertStatus = answer.certificate_status
     if status == ocsp.OCSPCertStatus.REVOKED:
         when = answer.revocation_time_utc
-        return "error", f"the certificate (serial {cert.serial_number:x}) is revoked, says {url}" + (
-            f", since {when:%Y-%m-%d}" if when else ""
-        )
+        since = f"{when:%Y-%m-%d}" if when else None
+        return Outcome("error", "revocation.revoked_ocsp", {"url": url, "serial": f"{cert.serial_number:x}", "since": since})
     if status == ocsp.OCSPCertStatus.UNKNOWN:
-        return "warning", f"the OCSP responder at {url} does not know the certificate (unknown)"
-    return "ok", f"OCSP {url}: good"
+        return Outcome("warning", "revocation.ocsp_unknown", {"url": url})
+    return Outcome("ok", "revocation.ocsp_good", {"url": url})
 
 
 def _responder(answer: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate | None:
