@@ -48,7 +48,6 @@ class Authority:
         self.crl_oversized = False  # serve 11 MiB instead of the CRL
         self.crl_garbage = False  # serve a web page instead
         self.fetches: Counter[str] = Counter()
-        self._loop = LoopThread()
         self.url = ""
 
     @property
@@ -87,21 +86,29 @@ class Authority:
 
     async def _crl(self, request: web.Request) -> web.Response:
         self.fetches["crl"] += 1
+        return web.Response(body=self.crl_body())
+
+    def crl_body(self) -> bytes:
+        """What the CRL URL serves now (DER), or what the test asked for instead."""
         if self.crl_oversized:
-            return web.Response(body=b"0" * (11 * 1024 * 1024))
+            return b"0" * (11 * 1024 * 1024)
         if self.crl_garbage:
-            return web.Response(body=b"<html>Moved to a captive portal</html>")
+            return b"<html>Moved to a captive portal</html>"
         builder = x509.CertificateRevocationListBuilder().issuer_name(self.cert.subject)
         builder = builder.last_update(NOW - DAY).next_update(self.crl_next_update)
         for serial in sorted(self.revoked):
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(NOW - DAY).build()
             )
-        return web.Response(body=builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+        return builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
     async def _ocsp(self, request: web.Request) -> web.Response:
         self.fetches["ocsp"] += 1
-        asked = ocsp.load_der_ocsp_request(await request.read())
+        return web.Response(body=self.ocsp_body(await request.read()), content_type="application/ocsp-response")
+
+    def ocsp_body(self, request: bytes) -> bytes:
+        """The responder's signed answer (DER) to an OCSP request."""
+        asked = ocsp.load_der_ocsp_request(request)
         status = self.ocsp_status.get(asked.serial_number, ocsp.OCSPCertStatus.GOOD)
         revoked_at = NOW - DAY if status == ocsp.OCSPCertStatus.REVOKED else None
         builder = (
@@ -111,8 +118,7 @@ class Authority:
             )
             .responder_id(ocsp.OCSPResponderEncoding.HASH, self.cert)
         )
-        answer = builder.sign(self.key, hashes.SHA256())
-        return web.Response(body=answer.public_bytes(serialization.Encoding.DER), content_type="application/ocsp-response")
+        return builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
     async def _start(self) -> int:
         app = web.Application()
@@ -124,6 +130,7 @@ class Authority:
         return int(self._runner.addresses[0][1])
 
     def __enter__(self) -> Authority:
+        self._loop = LoopThread()  # the HTTP server only when entered: crl_body() and ocsp_body() need none
         self._loop.__enter__()
         self.url = f"http://127.0.0.1:{self._loop.run(self._start())}"
         return self

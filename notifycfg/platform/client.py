@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +29,8 @@ from typing import Any, Literal
 
 import httpx
 
-from notifycfg.datapath import Json
+from notifycfg import http
+from notifycfg.http import Answer
 from notifycfg.platform.config import PlatformConfig
 from notifycfg.platform.proxy import Proxy, proxy_for
 from notifycfg.secrets import SecretError
@@ -44,10 +44,22 @@ FailureClass = Literal["auth", "permission", "not-found", "rate-limited", "serve
 
 
 class PlatformError(Exception):
-    def __init__(self, kind: FailureClass, message: str) -> None:
+    """A failed call. `retryable`: asking again may mend it (a dropped or refused connection, a call that
+    got no answer in time); what a retry cannot mend (TLS, a proxy's refusal, an oversized body, an answer
+    that began and then stalled, any HTTP answer turned into an error) is not."""
+
+    def __init__(self, kind: FailureClass, message: str, *, retryable: bool = False) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind: FailureClass = kind
         self.message = message
+        self.retryable = retryable
+
+
+def retryable(outcome: Answer | PlatformError) -> bool:
+    """Whether one try's outcome is worth another: 429, 502, 503 and 504 answers, and retryable failures."""
+    if isinstance(outcome, PlatformError):
+        return outcome.retryable
+    return outcome.status_code == 429 or outcome.status_code in RETRIED
 
 
 @dataclass
@@ -55,6 +67,15 @@ class Retry:
     attempts: int = 5  # at most this many tries of one call
     total_wait: float = 30.0  # and at most this long waiting between them
     base_delay: float = 0.2
+
+    def should_retry(self, outcome: Answer | PlatformError, attempt: int, waited: float) -> bool:
+        """Another try after `attempt` tries, having waited `waited` seconds in all (the next delay included)?"""
+        return retryable(outcome) and attempt < self.attempts and waited <= self.total_wait
+
+    def delay(self, outcome: Answer | PlatformError, attempt: int) -> float:
+        """Retry-After on a 429; otherwise exponential backoff."""
+        backoff = float(self.base_delay * 2 ** (attempt - 1))
+        return _retry_after(outcome, backoff) if isinstance(outcome, Answer) and outcome.status_code == 429 else backoff
 
 
 @dataclass
@@ -64,19 +85,6 @@ class Stats:
     tokens: int = 0
     retries: int = 0
     waits: list[float] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A whole, bounded answer: read within the call's deadline, at most MAX_BODY decoded bytes."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-
-    def json(self) -> Json:
-        value: Json = json.loads(self.content)
-        return value
 
 
 def _retry_after(response: Answer, fallback: float) -> float:
@@ -102,16 +110,16 @@ class SettingsClient:
         timeout: float = 30.0,
         retry: Retry | None = None,
         proxy: str | None = None,
+        transport: http.TransportFor | None = None,
     ) -> None:
+        """`transport` makes each origin's transport (tests: httpx.MockTransport), given the proxy chosen for it."""
         self.config = config
         self._secret = secret  # resolved when the token is first needed, never kept
         self._timeout = timeout
-        context = client_context(cafile)
         origins = {_origin(config.token_url), _origin(config.settings_url)}
         self._proxies = {origin: p for origin in origins if (p := proxy_for(origin, proxy))}
-        mounts = {origin: httpx.AsyncHTTPTransport(verify=context, proxy=p.url) for origin, p in self._proxies.items()}
-        # trust_env=False: the proxy is ours to choose (above), so that messages can name it
-        self._http = httpx.AsyncClient(verify=context, timeout=timeout, follow_redirects=False, trust_env=False, mounts=mounts)
+        routes = {origin: (p.url if (p := self._proxies.get(origin)) else None) for origin in origins}
+        self._http = http.client(routes, verify=client_context(cafile), transport=transport)
         self._retry = retry or Retry()
         self._token: str | None = None
         self._token_lock = asyncio.Lock()
@@ -191,19 +199,18 @@ class SettingsClient:
         raise PlatformError("protocol", f"{where}: the platform answered {code}")
 
     async def _send(self, method: str, url: str, where: str, **kwargs: Any) -> Answer:
-        """One call with its retries: 429 (Retry-After), 502/503/504, dropped connections and timeouts.
-        When the tries or the wait run out, the last answer is returned, or the last failure raised."""
+        """One call with its retries (Retry.should_retry decides). When they run out, the last answer is
+        returned, or the last failure raised."""
         waited, attempt = 0.0, 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, url, where, **kwargs)
-            delay = self._backoff(attempt)
-            if isinstance(outcome, Answer):
-                if outcome.status_code != 429 and outcome.status_code not in RETRIED:
-                    return outcome
-                if outcome.status_code == 429:
-                    delay = _retry_after(outcome, delay)
-            if attempt >= self._retry.attempts or waited + delay > self._retry.total_wait:
+            outcome: Answer | PlatformError
+            try:
+                outcome = await self._attempt(method, url, where, **kwargs)
+            except PlatformError as exc:
+                outcome = exc
+            delay = self._retry.delay(outcome, attempt)
+            if not self._retry.should_retry(outcome, attempt, waited + delay):
                 if isinstance(outcome, PlatformError):
                     raise outcome
                 return outcome
@@ -212,51 +219,31 @@ class SettingsClient:
             waited += delay
             await asyncio.sleep(delay)
 
-    async def _attempt(self, method: str, url: str, where: str, **kwargs: Any) -> Answer | PlatformError:
-        """One try, bounded end to end by the timeout: an answer, or a failure worth retrying.
-        Failures a retry cannot mend (TLS, a proxy's refusal, an oversized body, an answer that
-        began and then stalled) are raised."""
+    async def _attempt(self, method: str, url: str, where: str, **kwargs: Any) -> Answer:
+        """One try, bounded end to end by the timeout: an answer, or a PlatformError saying whether it is retryable."""
         host, proxy = httpx.URL(url).host, self._proxies.get(_origin(url))
-        response: httpx.Response | None = None
         try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._http.send(self._http.build_request(method, url, **kwargs), stream=True)
-                return Answer(response.status_code, response.headers, await _body(response, where))
-        except TimeoutError:
-            failure = PlatformError("connection", f"{host} did not answer in full within {self._timeout:g}s (--timeout)")
-            if response is not None:  # headers came, the body did not: a platform that drips is not mended by asking again
-                raise failure from None
-            return failure
+            return await http.fetch(self._http, self._http.build_request(method, url, **kwargs), limit=MAX_BODY, deadline=self._timeout)
+        except http.Deadline as exc:
+            # headers came, the body did not: a platform that drips is not mended by asking again
+            message = f"{host} did not answer in full within {self._timeout:g}s (--timeout)"
+            raise PlatformError("connection", message, retryable=not exc.began) from None
+        except http.BodyRefused as exc:
+            raise PlatformError("protocol", f"{where}: {exc.detail}") from None
         except httpx.ProxyError as exc:
             raise PlatformError("connection", f"proxy {_name(proxy)} refused the tunnel to {host}: {exc}") from None
         except httpx.ConnectError as exc:
             if _is_tls(exc):
                 raise PlatformError("tls", f"TLS with {host} failed: {_tls_reason(exc)}") from None
             if proxy is not None:
-                return PlatformError("connection", f"cannot connect to proxy {proxy.name} (on the way to {host})")
-            return PlatformError("connection", f"cannot connect to {host}")
+                raise PlatformError("connection", f"cannot connect to proxy {proxy.name} (on the way to {host})", retryable=True) from None
+            raise PlatformError("connection", f"cannot connect to {host}", retryable=True) from None
         except httpx.TimeoutException:
-            return PlatformError("connection", f"{host} did not answer in time")
+            raise PlatformError("connection", f"{host} did not answer in time", retryable=True) from None
         except httpx.DecodingError:
             raise PlatformError("protocol", f"{where}: the answer's content encoding does not decode") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            return PlatformError("connection", f"{host} dropped the connection")
-        finally:
-            if response is not None:
-                await response.aclose()
-
-    def _backoff(self, attempt: int) -> float:
-        return float(self._retry.base_delay * 2 ** (attempt - 1))
-
-
-async def _body(response: httpx.Response, where: str) -> bytes:
-    """The whole body, decoded, at most MAX_BODY bytes: a gzip bomb counts inflated."""
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise PlatformError("protocol", f"{where}: the answer is larger than {MAX_BODY // 2**20} MiB (decoded); not read further")
-    return bytes(body)
+            raise PlatformError("connection", f"{host} dropped the connection", retryable=True) from None
 
 
 def _origin(url: str) -> str:
