@@ -11,6 +11,7 @@ Independent of notifycfg: any project can use it.
 from smtp_harness.config import HarnessConfig
 from smtp_harness.faults import Fault, parse_fault
 from smtp_harness.harness import AsyncHarness, Harness, HarnessPool
-from smtp_harness.store import Message, MessageStore
+from smtp_harness.store import MessageStore
+from smtp_harness.views import Message
 
 __all__ = ["AsyncHarness", "Fault", "Harness", "HarnessConfig", "HarnessPool", "Message", "MessageStore", "parse_fault"]

@@ -12,9 +12,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from smtp_harness import views
 from smtp_harness.config import HarnessConfig
 from smtp_harness.faults import Fault, FaultController, FaultSpec
-from smtp_harness.store import Message, MessageStore
+from smtp_harness.store import MessageStore
+from smtp_harness.views import Message
 
 
 class AsyncHarness:
@@ -24,7 +26,7 @@ class AsyncHarness:
         self.config = config or HarnessConfig.from_options(options)
         self.config.check()
         self.fault_controller = FaultController(self.config.faults)
-        self.store = MessageStore(self.config.max_messages, self.config.max_bytes, self.config.on_full)
+        self.store: MessageStore[Message] = MessageStore(self.config.max_messages, self.config.max_bytes, self.config.on_full)
         self.ca_path: Path | None = None
         self.host = self.config.host
         self.port = 0
@@ -123,10 +125,10 @@ class AsyncHarness:
 
     # The test-facing surface, shared with Harness.
     def messages(self, **filters: str | None) -> list[Message]:
-        return self.store.messages(**filters)
+        return views.select(self.store.messages(), views.filters_of(filters))
 
     async def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
-        return await self.store.wait_for_async(count, timeout, **filters)
+        return await views.wait_for_async(self.store, count, timeout, filters)
 
     @property
     def faults(self) -> list[Fault]:
@@ -229,7 +231,7 @@ class Harness:
         return self._inner.config
 
     @property
-    def store(self) -> MessageStore:
+    def store(self) -> MessageStore[Message]:
         return self._inner.store
 
     host = property(lambda self: self._inner.host)
@@ -241,10 +243,10 @@ class Harness:
     listening = property(lambda self: self._inner.listening)
 
     def messages(self, **filters: str | None) -> list[Message]:
-        return self.store.messages(**filters)
+        return self._inner.messages(**filters)
 
     def wait_for(self, count: int = 1, timeout: float = 5.0, **filters: str | None) -> list[Message]:
-        return self.store.wait_for(count, timeout, **filters)
+        return views.wait_for(self.store, count, timeout, filters)
 
     def add_fault(self, fault: FaultSpec) -> Fault:
         return self._inner.add_fault(fault)

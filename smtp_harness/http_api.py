@@ -39,7 +39,7 @@ from smtp_harness.faults import FaultError
 from smtp_harness.http_state import STATE, HttpState
 from smtp_harness.sanitize import inert_html
 from smtp_harness.security import BODY_CSP, BODY_CSP_REMOTE, middlewares
-from smtp_harness.store import Message
+from smtp_harness.views import Message, select
 
 STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 T = TypeVar("T")
@@ -149,7 +149,7 @@ async def list_messages(request: web.Request) -> web.Response:
     store = request.app[STATE].store
 
     def build() -> dict[str, Any]:
-        found = store.messages(**filters)
+        found = select(store.messages(), filters)
         if order == "newest":
             found.reverse()
         shown = found[offset : offset + limit]

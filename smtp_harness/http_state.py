@@ -13,6 +13,7 @@ from aiohttp import web
 
 from smtp_harness.faults import FaultController
 from smtp_harness.store import MessageStore
+from smtp_harness.views import Message
 
 
 class Announcement(TypedDict):
@@ -44,7 +45,7 @@ class HttpSettings:
 
 @dataclass
 class HttpState:
-    store: MessageStore
+    store: MessageStore[Message]
     faults: FaultController
     settings: HttpSettings
     # Parsing and encoding captured mail runs here: the SMTP side shares the event loop.

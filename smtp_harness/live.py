@@ -11,7 +11,8 @@ from aiohttp import web
 
 from smtp_harness.http_state import STATE, Announcement, StreamQueue
 from smtp_harness.security import security_headers
-from smtp_harness.store import Message, run_on
+from smtp_harness.store import run_on
+from smtp_harness.views import Message
 
 SSE_HEARTBEAT = 15.0
 _QUEUE = 1000  # a stalled viewer misses events past this (it reloads the list), it never slows the server

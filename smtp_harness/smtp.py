@@ -18,7 +18,8 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Se
 from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_RCPT, HarnessConfig
 from smtp_harness.faults import FaultController, Stage
 from smtp_harness.maildir import Maildir
-from smtp_harness.store import Message, MessageStore, StoreFull, footprint
+from smtp_harness.store import MessageStore, StoreFull, footprint
+from smtp_harness.views import Message
 
 log = logging.getLogger("smtp_harness")
 
@@ -96,7 +97,7 @@ class CaptureHandler:
 
     def __init__(
         self,
-        store: MessageStore,
+        store: MessageStore[Message],
         faults: FaultController,
         implicit_tls: bool,
         maildir: Maildir | None,

@@ -46,9 +46,9 @@ def test_wait_for_async_times_out_with_what_it_saw():
         async with AsyncHarness(http=False) as h:
             await asyncio.get_running_loop().run_in_executor(None, _send, h.host, h.port, "other@example.com")
             with pytest.raises(TimeoutError, match="0 of 1"):
-                await h.store.wait_for_async(rcpt="b@example.com", timeout=0.2)
+                await h.wait_for(rcpt="b@example.com", timeout=0.2)
             with pytest.raises(TypeError, match="unknown filters"):
-                await h.store.wait_for_async(recipient="b@example.com", timeout=0.2)
+                await h.wait_for(recipient="b@example.com", timeout=0.2)
 
     asyncio.run(scenario())
 

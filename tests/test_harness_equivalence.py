@@ -16,6 +16,7 @@ from smtp_harness.config import HarnessConfig
 from smtp_harness.faults import FaultController
 from smtp_harness.smtp import CaptureHandler, HarnessSMTP
 from smtp_harness.store import MessageStore
+from smtp_harness.views import Message
 
 
 class RecordingHandler(CaptureHandler):
@@ -61,7 +62,7 @@ def _conversation(host: str, port: int, ca: str) -> list[Any]:
 async def _run(protocol_class: type[SMTP]) -> tuple[list[Any], list[str], list[str | None]]:
     config = HarnessConfig(tls="starttls", users={"app": "pw"})
     server_tls = tls.throwaway()
-    store = MessageStore()
+    store: MessageStore[Message] = MessageStore()
     handler = RecordingHandler(store, FaultController(), False, None)
     handler.calls = []
     loop = asyncio.get_running_loop()
@@ -101,7 +102,7 @@ def test_same_capture(both):
 
 
 def test_only_the_harness_classes_change_what_dir_lists():
-    store = MessageStore()
+    store: MessageStore[Message] = MessageStore()
     handler = CaptureHandler(store, FaultController(), False, None)
     assert set(dir(handler)) == {"handle_AUTH", "handle_DATA", "handle_EHLO", "handle_MAIL", "handle_RCPT"}
     loop = asyncio.new_event_loop()  # given, not made up by aiosmtpd (which would leave it open)

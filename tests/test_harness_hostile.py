@@ -166,7 +166,7 @@ def test_the_fast_subject_is_what_the_email_package_says(value, name):
     from email import policy
     from email.parser import BytesParser
 
-    from smtp_harness.store import Message
+    from smtp_harness.views import Message
 
     raw = b"From: a@example.com\r\n" + name + b": " + value.replace("\r\n", "\r\n ").encode() + b"\r\nTo: b@example.com\r\n\r\nbody\r\n"
     expected = BytesParser(policy=policy.default).parsebytes(raw).get("Subject")
