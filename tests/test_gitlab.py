@@ -53,3 +53,21 @@ def test_identical_problems_in_one_file_get_distinct_fingerprints():
     same = Problem("env/orgs/acme.yaml", 3, 5, "email.from", "R014", "warning", "the display name looks like an address")
     issues = json.loads(gitlab.validation(ValidationResult(("env/orgs/acme.yaml",), (same, same))))
     assert len({i["fingerprint"] for i in issues}) == 2
+
+
+def test_gitlab_and_sarif_agree_on_what_is_under_the_working_directory(tmp_path):
+    """`..cfg/` is a folder under the directory, not a way out of it: both formats name it relative."""
+    write_env(tmp_path / "..cfg" / "env", {"orgs/acme.yaml": yaml.safe_dump({"email": {"smtp": {"port": "five"}}})})
+    outside = write_env(tmp_path / "elsewhere", {"orgs/acme.yaml": yaml.safe_dump({"email": {"smtp": {"port": "five"}}})})
+    work = tmp_path / "work"
+    work.mkdir()
+    for target, expected in ((str(tmp_path / "..cfg" / "env"), "..cfg/env/orgs/acme.yaml"), (str(outside), None)):
+        cwd = tmp_path if expected else work
+        gl = json.loads(cli("validate", target, "--format", "gitlab", cwd=cwd).stdout)
+        sarif = json.loads(cli("validate", target, "--format", "sarif", cwd=cwd).stdout)
+        (location,) = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+        (path,) = {i["location"]["path"] for i in gl}
+        if expected:
+            assert path == location == expected
+        else:  # outside: gitlab shows the path as given, sarif an absolute file URI
+            assert path.startswith(str(outside)) and location.startswith("file://")

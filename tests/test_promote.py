@@ -184,3 +184,22 @@ def test_platform_yaml_is_never_promoted(envs):
     before = (dst / "platform.yaml").read_bytes()
     assert promote(src, dst).returncode == 0
     assert (dst / "platform.yaml").read_bytes() == before
+
+
+def test_one_actor_rule_for_every_audit(tmp_path, monkeypatch):
+    """promotions.jsonl and apply --audit name who acted the same way: CI's user, git's user, the OS user."""
+    from notifycfg.gitinfo import actor
+
+    for name in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no global git config
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("USER", "os-user")
+    assert actor() == "os-user"
+    (tmp_path / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = ada@example.com\n")
+    assert actor() == "Ada <ada@example.com>"
+    monkeypatch.setenv("GITLAB_USER_LOGIN", "gitlab-bot")
+    assert actor() == "gitlab-bot"
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    assert actor() == "octocat"

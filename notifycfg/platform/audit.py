@@ -15,21 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from notifycfg.datapath import JsonObject
-from notifycfg.gitinfo import git
+from notifycfg.gitinfo import actor, git
 from notifycfg.platform.bridge import Outcome
 from notifycfg.platform.mapping import PASSWORD
 
 
 class AuditRefused(Exception):
     """The audit file cannot be written (a usage error: exit 2, before any request)."""
-
-
-def actor() -> str:
-    """Who applied: the CI's user ($GITHUB_ACTOR, $GITLAB_USER_LOGIN), else git's user.email, else the OS user."""
-    for variable in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN"):
-        if os.environ.get(variable):
-            return os.environ[variable]
-    return git("config", "user.email") or os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
 
 
 @dataclass(frozen=True)

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from notifycfg.datapath import JsonObject
-from notifycfg.gitinfo import git
+from notifycfg.gitinfo import actor
 from notifycfg.promote.plan import Plan
 
 AUDIT_LOG = "promotions.jsonl"
-
-
-def actor() -> str:
-    """Who promoted: git's configured user, else the login name."""
-    name, mail = git("config", "user.name") or "", git("config", "user.email") or ""
-    if name:
-        return f"{name} <{mail}>" if mail else name
-    return os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
 
 
 def record(the_plan: Plan, before: str, after: str | None) -> JsonObject:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 from notifycfg.config.problems import Problem
 from notifycfg.config.validate import ValidationResult
+from notifycfg.report.paths import under_cwd
 
 SEVERITY = {"error": "major", "warning": "minor"}
 
 
 def _path(file: str) -> str:
     """Relative to the current directory (the repository root in a CI job) when under it."""
-    relative = os.path.relpath(os.path.abspath(file))
-    return file if relative.startswith("..") else relative.replace(os.sep, "/")
+    return under_cwd(file) or file
 
 
 def _issue(problem: Problem, path: str, fingerprint: str) -> dict[str, object]:

@@ -15,6 +15,7 @@ from notifycfg import __version__
 from notifycfg.config.problems import Problem
 from notifycfg.config.rules import RULES, Rule
 from notifycfg.config.validate import ValidationResult
+from notifycfg.report.paths import under_cwd
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -37,11 +38,10 @@ def _location(file: str) -> dict[str, Any]:
     """A relative URI against %SRCROOT% when the file is under the working directory, else an absolute file URI."""
     from urllib.parse import quote  # only for this format: keep it off the plain validate path
 
-    absolute = os.path.abspath(file)
-    relative = os.path.relpath(absolute)
-    if relative != ".." and not relative.startswith(".." + os.sep):
-        return {"uri": quote(relative.replace(os.sep, "/")), "uriBaseId": SRCROOT}
-    return {"uri": "file://" + quote(absolute.replace(os.sep, "/"))}
+    relative = under_cwd(file)
+    if relative is not None:
+        return {"uri": quote(relative), "uriBaseId": SRCROOT}
+    return {"uri": "file://" + quote(os.path.abspath(file).replace(os.sep, "/"))}
 
 
 def _result(p: Problem, index: dict[str, int]) -> dict[str, Any]:

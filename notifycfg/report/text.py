@@ -127,6 +127,8 @@ def _partition(plan: PartitionPlan) -> str:
 
 
 def _plan_lines(plan: PartitionPlan) -> list[str]:
+    from notifycfg.platform.mapping import PASSWORD
+
     name = plan.partition.name
     if plan.error is not None:
         return [f"{_partition(plan)}: failed: {plan.error.kind}: {plan.error.message}"]
@@ -142,7 +144,7 @@ def _plan_lines(plan: PartitionPlan) -> list[str]:
     lines = [f"{_partition(plan)}: {len(plan.changes) + bool(plan.password_reason)} change(s)"]
     lines += [f"    {c.key}: {show(c.old) if c.old is not None else '(unset)'} -> {show(c.new)}" for c in plan.changes]
     if plan.password_reason:
-        lines.append(f"    Email.Smtp.Password: written ({plan.password_reason})")
+        lines.append(f"    {PASSWORD}: written ({plan.password_reason})")
     if plan.partition.crosses:
         lines.append(
             f"    note: {name} overrides only its sender, so its partition becomes custom and receives the host's "
