@@ -220,7 +220,7 @@ class CaptureHandler:
         )
         if self.maildir is not None:
             try:
-                await asyncio.get_running_loop().run_in_executor(None, self._persist, message)
+                await asyncio.get_running_loop().run_in_executor(None, self._persist, self.maildir, message)
             except OSError as exc:
                 self.store.release(size)
                 log.error("maildir write failed: %s", exc.strerror)
@@ -228,15 +228,14 @@ class CaptureHandler:
         self.store.add(message)
         return f"250 OK id={ident}"
 
-    def _persist(self, message: Message) -> None:
-        assert self.maildir is not None
+    def _persist(self, maildir: Maildir, message: Message) -> None:
         meta = (
             f"X-Harness-Mail-From: <{message.mail_from}>\r\n"
             f"X-Harness-Rcpt-To: {', '.join(f'<{r}>' for r in message.rcpt_to)}\r\n"
             f"X-Harness-TLS: {'yes' if message.tls else 'no'}\r\n"
             f"X-Harness-Auth-User: {message.auth_user or '-'}\r\n"
         )
-        self.maildir.write(message.id, meta.encode("utf-8", "replace"), message.raw)
+        maildir.write(message.id, meta.encode("utf-8", "replace"), message.raw)
 
 
 def _auth_user(session: Session) -> str | None:
@@ -295,7 +294,9 @@ class ImplicitTLS(asyncio.Protocol):
         self.smtp, self.handler, self.context, self.timeout = smtp, handler, context, handshake_timeout
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # a stream server's socket transport
+        if not isinstance(transport, asyncio.Transport):  # a stream server's socket transport; nothing else can start TLS
+            transport.close()
+            return
         if isinstance(self.smtp, HarnessSMTP):
             self.smtp.socket_transport = transport
         task = asyncio.get_running_loop().create_task(self._handshake(transport))

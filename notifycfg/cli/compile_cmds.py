@@ -26,7 +26,8 @@ def _write_files(env: Environment, effective: Mapping[str, Effective], out: str 
     from notifycfg.compile import output
     from notifycfg.files import ReplaceRefused
 
-    assert out is not None  # checked before loading: _NEEDS_OUT
+    if out is None:  # checked before loading (_NEEDS_OUT): a caller's bug
+        raise click.UsageError("-o/--out is needed for this format")
     try:
         output.write(Path(out), env, dict(effective))
     except ReplaceRefused as exc:

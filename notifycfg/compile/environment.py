@@ -89,5 +89,6 @@ def load_environment(
             host = doc
         elif doc.kind == "org":
             orgs[Path(doc.file).stem] = doc
-    assert host is not None  # a valid environment has one
+    if host is None:  # a valid environment has one: validation said so before this
+        raise ValueError(f"{root}: a valid environment without host.yaml")
     return Environment(root, host, dict(sorted(orgs.items())), result.documents), result

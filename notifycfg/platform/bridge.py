@@ -142,13 +142,13 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
             "the platform holds custom settings the repository leaves at defaults; the settings "
             "API offers no way to return a partition to defaults (reset it in the portal)",
         )
-    if plan.in_sync:
+    target = plan.partition.target
+    if plan.in_sync or target is None:  # defaults the platform also holds: in sync (drift is above)
         return Outcome(plan, "unchanged")
     body = plan.body()
-    if PASSWORD in body:
-        assert plan.partition.target is not None and plan.partition.target.password is not None
+    if PASSWORD in body and target.password is not None:
         try:
-            body[PASSWORD] = resolve(plan.partition.target.password)
+            body[PASSWORD] = resolve(target.password)
         except SecretError as exc:
             return Outcome(plan, "failed", f"secret: {exc}")
     try:
@@ -158,8 +158,7 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
         return Outcome(plan, "failed", f"{exc.kind}: {exc.message}", written=True)
     finally:
         body.pop(PASSWORD, None)
-    assert plan.partition.target is not None
-    differ = sorted(k for k, v in plan.partition.target.values.items() if not same(k, back.get(k), v))
+    differ = sorted(k for k, v in target.values.items() if not same(k, back.get(k), v))
     if differ:
         return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}", written=True)
     return Outcome(plan, "applied", written=True)

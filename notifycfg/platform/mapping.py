@@ -158,8 +158,7 @@ def _sender(values: Mapping[str, str], base: Mapping[str, str] | None, name: str
     for key, field in ((FROM, "address"), (FROM_NAME, "display_name")):
         if values[key] == (base[key] if base is not None else ""):
             continue  # inherited (the host's), or the host without a display name
-        if not values[key]:
-            assert base is not None  # the host's own empty value is the line above
+        if not values[key] and base is not None:  # (the host's own empty value is the line above)
             raise _inexact(f"{name}: {key} is empty while the host's is {base[key]!r}: the repository cannot clear it for one organization")
         sender[field] = values[key]
     return sender

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from notifycfg.config.validate import ValidationResult
 from notifycfg.datapath import Json
@@ -12,7 +12,8 @@ from notifycfg.datapath import Json
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
     from notifycfg.compile.explain import Explained
-    from notifycfg.doctor.model import Check, DoctorResult, Status
+    from notifycfg.doctor.facts import Fact
+    from notifycfg.doctor.model import Check, CheckId, DoctorResult, Status
     from notifycfg.platform.bridge import ApplyResult
     from notifycfg.platform.plan import PartitionPlan, PlanResult
 
@@ -36,13 +37,45 @@ def diff(result: DiffResult) -> str:
     )
 
 
-def _checks(checks: list[Check]) -> list[dict[str, Any]]:
+class CheckJson(TypedDict):
+    id: CheckId
+    status: Status
+    message: str
+    login: str | None
+    code: str
+    facts: dict[str, Fact]
+
+
+class OrgJson(TypedDict):
+    endpoint: str | None
+    verdict: Status | None
+    sender: str | None
+    sender_verdict: Status | None
+
+
+class EndpointJson(TypedDict):
+    host: str
+    port: int
+    secure: bool
+    orgs: list[str]
+    checks: list[CheckJson]
+
+
+class SenderJson(TypedDict):
+    domain: str
+    relay: str
+    sending_ips: list[str]
+    orgs: list[str]
+    checks: list[CheckJson]
+
+
+def _checks(checks: list[Check]) -> list[CheckJson]:
     return [
         {"id": c.id, "status": c.status, "message": c.message, "login": c.login, "code": c.code, "facts": dict(c.facts)} for c in checks
     ]
 
 
-def _org(result: DoctorResult, org: str, verdicts: dict[str, Status], senders: dict[str, Status]) -> dict[str, Any]:
+def _org(result: DoctorResult, org: str, verdicts: dict[str, Status], senders: dict[str, Status]) -> OrgJson:
     endpoint, sender = result.org_endpoint.get(org), result.org_sender.get(org)
     return {
         "endpoint": str(endpoint) if endpoint else None,
@@ -55,11 +88,11 @@ def _org(result: DoctorResult, org: str, verdicts: dict[str, Status], senders: d
 def doctor(result: DoctorResult) -> str:
     verdicts, senders = result.org_verdicts(), result.sender_verdicts()
     orgs = sorted(set(result.org_endpoint) | set(result.org_sender))
-    endpoints = [
+    endpoints: list[EndpointJson] = [
         {"host": p.endpoint.host, "port": p.endpoint.port, "secure": p.endpoint.secure, "orgs": p.orgs, "checks": _checks(p.checks)}
         for p in result.probed or []
     ]
-    pairs = [
+    pairs: list[SenderJson] = [
         {"domain": s.domain, "relay": s.relay, "sending_ips": s.sending_ips, "orgs": s.orgs, "checks": _checks(s.checks)}
         for s in result.senders or []
     ]
