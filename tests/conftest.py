@@ -117,4 +117,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: weight.get(item.path.name, 2 if item.get_closest_marker("e2e") else 3))
 
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "support.platform"]  # the platform world fixture, shared

@@ -150,3 +150,22 @@ def test_mypy_overrides_name_every_test_module():
     listed = {m for o in config["tool"]["mypy"]["overrides"] for m in o["module"]}
     present = {p.stem for p in (ROOT / "tests").glob("*.py")}
     assert present <= listed, sorted(present - listed)
+
+
+def test_no_test_module_imports_another():
+    """Shared fixtures and helpers live in tests/support (or conftest): a test module is never imported."""
+
+    tests = ROOT / "tests"
+    names = {p.stem for p in tests.glob("test_*.py")}
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            imported = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.name} imports {name}" for name in imported if name.split(".")[0] in names]
+    assert not found, found

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from conftest import CONFIGS, ROOT
 from platform_standin import Client, Served, StandIn
-from test_platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, partitions_of
+from support.platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, partitions_of
 
 RECIPES = ROOT / "docs" / "ci"
 

@@ -20,7 +20,7 @@ PASSWORD = "Doct0r-S3cret-19ab"
 NO_MAIL = "mail=550 5.7.1 doctor must never send MAIL"
 
 
-def write_env(root: Path, smtp: dict, orgs: dict[str, dict] | None = None) -> Path:
+def smtp_env(root: Path, smtp: dict, orgs: dict[str, dict] | None = None) -> Path:
     host = {"email": {"smtp": smtp, "from": {"address": "noreply@example.com"}}}
     (root / "orgs").mkdir(parents=True, exist_ok=True)
     (root / "host.yaml").write_text(yaml.safe_dump(host))
@@ -52,7 +52,7 @@ def certs(tmp_path, ca):
 
 def _starttls_env(tmp_path: Path, h: Harness, **extra: object) -> Path:
     smtp = {"host": "localhost", "port": h.port, "secure": True, "username": "svc", "password": {"env": "DOCTOR_PW"}, **extra}
-    return write_env(tmp_path / "env", smtp)
+    return smtp_env(tmp_path / "env", smtp)
 
 
 def test_clean_report_for_every_tls_mode_and_no_mail_sent(tmp_path, ca, certs):
@@ -65,7 +65,7 @@ def test_clean_report_for_every_tls_mode_and_no_mail_sent(tmp_path, ca, certs):
             host="127.0.0.71", port=465, tls="implicit", users={"CORP\\svc2": PASSWORD}, faults=[NO_MAIL], **certs("127.0.0.71")
         ) as implicit,
     ):
-        env = write_env(
+        env = smtp_env(
             tmp_path / "env",
             {"host": "localhost", "port": starttls.port, "username": "svc", "password": {"env": "DOCTOR_PW"}},
             {
@@ -134,7 +134,7 @@ def test_untrusted_ca(tmp_path, certs):
 def test_closed_port_names_the_open_one(tmp_path, ca, certs):
     needs_root_for_465()
     with Harness(host="127.0.0.72", port=465, tls="implicit", **certs("127.0.0.72")):
-        env = write_env(tmp_path / "env", {"host": "127.0.0.72", "port": 587, "secure": True, "anonymous": False})
+        env = smtp_env(tmp_path / "env", {"host": "127.0.0.72", "port": 587, "secure": True, "anonymous": False})
         done = doctor(env, "--cafile", ca_file(tmp_path, ca))
     assert done.returncode == 1
     assert "error    tcp       587 closed; 465 open: did you mean port 465 with secure: true?" in done.stdout
@@ -151,7 +151,7 @@ def test_closed_port_names_the_open_one(tmp_path, ca, certs):
 )
 def test_servers_that_misbehave_are_reported_not_waited_on(tmp_path, behaviour, words):
     with raw_server(behaviour) as port:
-        env = write_env(tmp_path / "env", {"host": "127.0.0.1", "port": port, "secure": False})
+        env = smtp_env(tmp_path / "env", {"host": "127.0.0.1", "port": port, "secure": False})
         done = cli("doctor", str(env), "--only", "endpoints", "--timeout", "0.5")
     assert done.returncode == 1, done.stdout
     assert words in done.stdout
@@ -159,17 +159,17 @@ def test_servers_that_misbehave_are_reported_not_waited_on(tmp_path, behaviour, 
 
 def test_secure_settings_against_a_server_without_starttls(tmp_path):
     with Harness(tls="off") as h:
-        done = doctor(write_env(tmp_path / "env", {"host": "localhost", "port": h.port}))
+        done = doctor(smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port}))
     assert done.returncode == 1
     assert "the server does not offer STARTTLS, and secure: true needs it (never downgraded)" in done.stdout
 
 
 def test_plain_settings_against_a_server_offering_tls(tmp_path):
     with Harness(tls="starttls") as h:
-        done = doctor(write_env(tmp_path / "env", {"host": "localhost", "port": h.port, "secure": False}))
+        done = doctor(smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port, "secure": False}))
     assert done.returncode == 0 and "warning  tls       the server offers TLS; set secure: true" in done.stdout
     with Harness(tls="starttls") as h:
-        assert doctor(write_env(tmp_path / "again", {"host": "localhost", "port": h.port, "secure": False}), "--strict").returncode == 1
+        assert doctor(smtp_env(tmp_path / "again", {"host": "localhost", "port": h.port, "secure": False}), "--strict").returncode == 1
 
 
 def test_auth_offered_before_tls_is_flagged(tmp_path, ca, certs):
@@ -179,7 +179,7 @@ def test_auth_offered_before_tls_is_flagged(tmp_path, ca, certs):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(files["certfile"], files["keyfile"])
     with early_auth_server(context) as port:
-        env = write_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
+        env = smtp_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
         done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--login", password="right")
     assert done.returncode == 0, done.stdout
     assert "warning  auth      svc: logged in with AUTH PLAIN; the server also offers AUTH before TLS" in done.stdout
@@ -203,7 +203,7 @@ def test_wrong_password_and_missing_secret_with_login(tmp_path):
 def test_unresolvable_host(tmp_path):
     from dns_server import DnsServer, Zone
 
-    env = write_env(tmp_path / "env", {"host": "mail.invalid", "port": 587})
+    env = smtp_env(tmp_path / "env", {"host": "mail.invalid", "port": 587})
     with DnsServer(Zone()) as server:  # the tests' own DNS server: the system's resolvers are never asked
         done = doctor(env, "--dns-server", server.option)
     assert done.returncode == 1 and "error    dns       mail.invalid does not resolve: no such name (NXDOMAIN)" in done.stdout
@@ -214,7 +214,7 @@ def test_the_endpoint_is_resolved_through_dns_server_and_connected_to_by_address
 
     with Harness(tls="off", faults=[NO_MAIL]) as plain, DnsServer(Zone().add("relay.test.example", "A", "127.0.0.1")) as server:
         smtp = {"host": "relay.test.example", "port": plain.port, "secure": False, "anonymous": True}
-        env = write_env(tmp_path / "env", smtp)
+        env = smtp_env(tmp_path / "env", smtp)
         done = doctor(env, "--dns-server", server.option)
     assert done.returncode == 0, done.stdout
     assert "ok       dns       relay.test.example resolves to 127.0.0.1" in done.stdout
@@ -242,7 +242,7 @@ def test_json_and_junit(tmp_path):
 
 
 def test_usage_errors(tmp_path):
-    env = write_env(tmp_path / "env", {"host": "localhost", "port": 1})
+    env = smtp_env(tmp_path / "env", {"host": "localhost", "port": 1})
     assert cli("doctor", str(env), "--org", "nobody").returncode == 2
     assert cli("doctor", str(tmp_path / "missing")).returncode == 2
     (env / "orgs" / "bad.yaml").write_text("email: {smtp: {port: 0}}\n")
@@ -255,7 +255,7 @@ def test_tls_older_than_1_2_is_an_error(tmp_path, ca, certs):
     needs_root_for_465()
     files = certs("127.0.0.73")
     with old_tls_server("127.0.0.73", 465, files["certfile"], files["keyfile"]):
-        env = write_env(tmp_path / "env", {"host": "127.0.0.73", "port": 465, "anonymous": False})
+        env = smtp_env(tmp_path / "env", {"host": "127.0.0.73", "port": 465, "anonymous": False})
         done = doctor(env, "--cafile", ca_file(tmp_path, ca))
     assert done.returncode == 1
     assert "error    tls       TLS handshake failed" in done.stdout and "no TLS 1.2 or later" in done.stdout, done.stdout
@@ -265,7 +265,7 @@ def test_starttls_response_injection_is_refused_not_believed(tmp_path, ca, certs
     """The forged `235` sent before the handshake must never be read as the answer to the encrypted AUTH."""
     files = certs()
     with injecting_server(files["certfile"], files["keyfile"]) as (port, received):
-        env = write_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
+        env = smtp_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
         done = doctor(env, "--login", "--cafile", ca_file(tmp_path, ca), password="wrong-pw-77a1")
     assert done.returncode == 1, done.stdout
     assert "error    tls       the server sent " in done.stdout and "STARTTLS response injection" in done.stdout, done.stdout
@@ -285,7 +285,7 @@ def test_the_same_login_passes_against_a_well_behaved_server(tmp_path):
 
 def _revocation(tmp_path: Path, ca, leaf: dict, *args: str) -> dict:  # leaf: Harness keyword arguments
     with Harness(tls="starttls", faults=[NO_MAIL], **leaf) as h:
-        env = write_env(tmp_path / "env", {"host": "localhost", "port": h.port, "anonymous": True})
+        env = smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port, "anonymous": True})
         done = doctor(env, "--cafile", ca.cafile, "--format", "json", *args)
     (endpoint,) = json.loads(done.stdout)["endpoints"]
     checks = {c["id"]: c for c in endpoint["checks"]}
@@ -314,7 +314,7 @@ def test_revocation_fetches_each_url_once_for_every_endpoint(tmp_path, authority
     urls = {"crl": f"{authority.url}/ca.crl", "ocsp_url": f"{authority.url}/ocsp"}
     first, second = authority.issue("localhost", **urls), authority.issue("localhost", **urls)
     with Harness(tls="starttls", faults=[NO_MAIL], **first) as a, Harness(tls="starttls", faults=[NO_MAIL], **second) as b:
-        env = write_env(
+        env = smtp_env(
             tmp_path / "env",
             {"host": "localhost", "port": a.port, "anonymous": True},
             {"acme": {}, "globex": {"email": {"smtp": {"host": "localhost", "port": b.port, "anonymous": True}}}},
@@ -375,7 +375,7 @@ def test_revocation_stale_crl_missing_issuer_and_no_urls(tmp_path, authority, ca
     check = _revocation(tmp_path, authority, leaf)
     assert check["status"] == "warning" and "past its nextUpdate" in check["message"]
     with Harness(tls="starttls", faults=[NO_MAIL], **certs()) as h:  # trustme: no revocation URL at all
-        env = write_env(tmp_path / "env3", {"host": "localhost", "port": h.port, "anonymous": True})
+        env = smtp_env(tmp_path / "env3", {"host": "localhost", "port": h.port, "anonymous": True})
         done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--format", "json")
     check = json.loads(done.stdout)["endpoints"][0]["checks"][5]
     assert (check["id"], check["status"]) == ("revocation", "ok") and "names no revocation URL" in check["message"]

@@ -17,7 +17,7 @@ import yaml
 from cmarkgfm.cmark import Options
 from conftest import CONFIGS, cli, write_env
 from doctor_servers import _listening
-from test_platform import SECRETS, world  # noqa: F401 - world is the stand-in fixture these tests share
+from support.platform import SECRETS
 
 from notifycfg.report.markdown import LIMIT
 
@@ -81,7 +81,7 @@ def test_diff_and_promote_dry_run(tmp_path):
     assert (b / "orgs" / "acme.yaml").read_text() == ""  # a dry run
 
 
-def _platform(world, *args: str):  # noqa: F811 - the imported fixture
+def _platform(world, *args: str):
     standin, env, env_vars, _ = world
     done = cli(*args, str(env), "--cafile", standin.ca_path, "--format", "markdown", env=env_vars)
     for secret in SECRETS:
@@ -89,7 +89,7 @@ def _platform(world, *args: str):  # noqa: F811 - the imported fixture
     return done
 
 
-def test_plan_and_apply(world):  # noqa: F811 - the imported fixture
+def test_plan_and_apply(world):
     standin, env, env_vars, guids = world
     assert _platform(world, "apply").returncode == 0
     standin.store[guids["host"].lower()]["Email.Smtp.FromDisplayName"] = HOSTILE  # the platform's answer, hostile

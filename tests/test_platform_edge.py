@@ -15,8 +15,8 @@ from conftest import CONFIGS, cli
 from platform_hostile import BEHAVIOURS, TOKEN, Hostile
 from platform_standin import Client, Served, StandIn
 from support import closed_port, free_port, wait_for_port
-from test_platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, SECRETS, partitions_of, staging_copy
-from test_reliability import measured
+from support.platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, SECRETS, partitions_of, staging_copy
+from support.process import measured
 
 PEAK_KIB = 600 * 1024
 WORDS = {
