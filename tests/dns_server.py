@@ -1,6 +1,6 @@
 """A real DNS server on loopback for the tests and the bench: UDP and TCP, answers from zone data (dnspython
 parses and builds every message), truncation over UDP past 512 bytes, and faults on purpose: names whose
-queries are dropped (the client times out), names that answer SERVFAIL, and a delay before every answer.
+queries are dropped (the client times out), names that answer SERVFAIL or REFUSED, and a delay before every answer.
 Every question received is counted, UDP and TCP alike."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Zone:
         self.records: dict[tuple[str, str], list[str]] = {}
         self.dropped: set[str] = set()
         self.servfail: set[str] = set()
+        self.refused: set[str] = set()
         self.delay = 0.0
         self.questions: Counter[tuple[str, str]] = Counter()
 
@@ -52,6 +53,8 @@ class Zone:
         response.flags |= dns.flags.AA
         if name in self.servfail:
             response.set_rcode(dns.rcode.SERVFAIL)
+        elif name in self.refused:
+            response.set_rcode(dns.rcode.REFUSED)
         elif (name, rdtype) in self.records:
             records = self.records[(name, rdtype)]
             response.answer.append(

@@ -51,3 +51,13 @@ def test_every_schema_field_has_a_description():
 
     for path in (ROOT / "schemas").glob("*.schema.json"):
         walk(json.loads(path.read_text()), path.name)
+
+
+def test_every_doctor_code_is_documented_and_every_documented_code_exists():
+    import re
+
+    from notifycfg.doctor.words import CODES
+
+    text = (ROOT / "docs" / "doctor.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `([a-z_]+\.[a-z_0-9]+)` \|", text.split("## Codes", 1)[1], re.M)
+    assert sorted(documented) == sorted(CODES)

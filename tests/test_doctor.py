@@ -36,6 +36,17 @@ def doctor(env: Path, *args: str, password: str | None = PASSWORD):
     return cli("doctor", str(env), "--only", "endpoints", "--timeout", "2", *args, env=environ)  # sender checks: test_senders.py
 
 
+def checks(done) -> dict[str, dict]:
+    """The one endpoint's checks by id, from --format json output."""
+    (endpoint,) = json.loads(done.stdout)["endpoints"]
+    return {c["id"]: c for c in endpoint["checks"]}
+
+
+def codes(done) -> dict[str, tuple[str, str]]:
+    """{id: (status, code)} of the one endpoint's checks."""
+    return {i: (c["status"], c["code"]) for i, c in checks(done).items()}
+
+
 @pytest.fixture(scope="module")
 def ca() -> trustme.CA:
     return trustme.CA()
@@ -80,6 +91,7 @@ def test_clean_report_for_every_tls_mode_and_no_mail_sent(tmp_path, ca, certs):
             },
         )
         done = doctor(env, "--login", "--cafile", cafile)
+        as_json = json.loads(doctor(env, "--login", "--cafile", cafile, "--format", "json").stdout)
         faults = [starttls.faults[0], plain.faults[0], implicit.faults[0]]
         captured = [len(h.messages()) for h in (starttls, plain, implicit)]
     assert done.returncode == 0, done.stdout + done.stderr
@@ -89,8 +101,8 @@ def test_clean_report_for_every_tls_mode_and_no_mail_sent(tmp_path, ca, certs):
     assert f"lab: localhost:{plain.port} (plain): ok" in lines
     assert "initech: 127.0.0.71:465 (implicit TLS): ok" in lines
     assert f"localhost:{starttls.port} (STARTTLS), used by acme, globex" in lines  # probed once for both
-    assert "svc: logged in with AUTH PLAIN" in done.stdout and "CORP\\svc2: logged in with AUTH PLAIN" in done.stdout
-    assert "anonymous: no AUTH is needed, none is tried" in done.stdout
+    auth = sorted((c["code"], c["facts"].get("login")) for e in as_json["endpoints"] for c in e["checks"] if c["id"] == "auth")
+    assert auth == [("auth.anonymous", None), ("auth.ok", "CORP\\svc2"), ("auth.ok", "svc")]
     assert "doctor: ok: 3 endpoint(s), 0 error(s), 0 warning(s)" in done.stdout
     assert [f.hits for f in faults] == [0, 0, 0] and captured == [0, 0, 0]  # not one MAIL command
     assert PASSWORD not in done.stdout + done.stderr
@@ -102,72 +114,73 @@ def needs_root_for_465() -> None:
 
 
 @pytest.mark.parametrize(
-    ("validity", "name", "words", "code"),
+    ("validity", "name", "tls", "facts", "code"),
     [
-        ({"days": -2, "starts_in_days": -30}, "localhost", "the certificate for localhost has expired", 1),
-        ({"days": 60, "starts_in_days": 5}, "localhost", "the certificate for localhost is not valid yet", 1),
-        ({"days": 10}, "localhost", "the certificate for localhost expires in 9 day(s)", 0),
-        ({}, "other.example", "the certificate is not for localhost (host name mismatch)", 1),
+        ({"days": -2, "starts_in_days": -30}, "localhost", ("error", "tls.expired"), {"host": "localhost"}, 1),
+        ({"days": 60, "starts_in_days": 5}, "localhost", ("error", "tls.not_yet_valid"), {"host": "localhost"}, 1),
+        ({"days": 10}, "localhost", ("warning", "tls.expiring"), {"host": "localhost", "days": 9}, 0),
+        ({}, "other.example", ("error", "tls.name_mismatch"), {"host": "localhost"}, 1),
     ],
     ids=["expired", "not-yet-valid", "expiring-soon", "wrong-name"],
 )
-def test_certificate_faults(tmp_path, ca, certs, validity, name, words, code):
+def test_certificate_faults(tmp_path, ca, certs, validity, name, tls, facts, code):
     with Harness(tls="starttls", users={"svc": PASSWORD}, **certs(name, **validity)) as h:
-        done = doctor(_starttls_env(tmp_path, h), "--cafile", ca_file(tmp_path, ca))
+        done = doctor(_starttls_env(tmp_path, h), "--cafile", ca_file(tmp_path, ca), "--format", "json")
     assert done.returncode == code, done.stdout
-    assert words in done.stdout
+    found = checks(done)
+    assert (found["tls"]["status"], found["tls"]["code"]) == tls
+    assert facts.items() <= found["tls"]["facts"].items()
     if code == 0:  # a warning: fine unless --strict
-        assert "  warning  tls" in done.stdout
         with Harness(tls="starttls", users={"svc": PASSWORD}, **certs(name, **validity)) as h:
             assert doctor(_starttls_env(tmp_path / "again", h), "--cafile", ca_file(tmp_path, ca), "--strict").returncode == 1
     else:
-        assert "  skipped  auth" in done.stdout
+        assert codes(done)["auth"] == ("skipped", "auth.skipped")
 
 
 def test_untrusted_ca(tmp_path, certs):
     with Harness(tls="starttls", users={"svc": PASSWORD}, **certs()) as h:
-        done = doctor(_starttls_env(tmp_path, h))  # system CAs only
-    assert done.returncode == 1 and "the certificate for localhost is not trusted" in done.stdout
-    assert "use --cafile" in done.stdout
+        done = doctor(_starttls_env(tmp_path, h), "--format", "json")  # system CAs only
+    assert done.returncode == 1 and codes(done)["tls"] == ("error", "tls.untrusted")
 
 
 def test_closed_port_names_the_open_one(tmp_path, ca, certs):
     needs_root_for_465()
     with Harness(host="127.0.0.72", port=465, tls="implicit", **certs("127.0.0.72")):
         env = smtp_env(tmp_path / "env", {"host": "127.0.0.72", "port": 587, "secure": True, "anonymous": False})
-        done = doctor(env, "--cafile", ca_file(tmp_path, ca))
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--format", "json")
     assert done.returncode == 1
-    assert "error    tcp       587 closed; 465 open: did you mean port 465 with secure: true?" in done.stdout
-    assert "skipped  greeting" in done.stdout
+    tcp = checks(done)["tcp"]
+    assert (tcp["status"], tcp["code"], tcp["facts"]["port"], tcp["facts"]["open"]) == ("error", "tcp.closed", 587, [465])
+    assert codes(done)["greeting"] == ("skipped", "greeting.skipped")
 
 
 @pytest.mark.parametrize(
-    ("behaviour", "words"),
+    ("behaviour", "error"),
     [
-        ("silent", "no SMTP greeting: no complete reply within 0.5 s"),
-        ("endless", "no SMTP greeting: a reply of more than 64 lines: not a well-behaved SMTP server"),
-        ("garbage", "no SMTP greeting: not an SMTP reply: 'HTTP/1.1 400 Bad Request'"),
+        ("silent", "no complete reply within 0.5 s"),
+        ("endless", "a reply of more than 64 lines: not a well-behaved SMTP server"),
+        ("garbage", "not an SMTP reply: 'HTTP/1.1 400 Bad Request'"),
     ],
 )
-def test_servers_that_misbehave_are_reported_not_waited_on(tmp_path, behaviour, words):
+def test_servers_that_misbehave_are_reported_not_waited_on(tmp_path, behaviour, error):
     with raw_server(behaviour) as port:
         env = smtp_env(tmp_path / "env", {"host": "127.0.0.1", "port": port, "secure": False})
-        done = cli("doctor", str(env), "--only", "endpoints", "--timeout", "0.5")
+        done = cli("doctor", str(env), "--only", "endpoints", "--timeout", "0.5", "--format", "json")
     assert done.returncode == 1, done.stdout
-    assert words in done.stdout
+    greeting = checks(done)["greeting"]
+    assert (greeting["status"], greeting["code"], greeting["facts"]["error"]) == ("error", "greeting.none", error)
 
 
 def test_secure_settings_against_a_server_without_starttls(tmp_path):
     with Harness(tls="off") as h:
-        done = doctor(smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port}))
-    assert done.returncode == 1
-    assert "the server does not offer STARTTLS, and secure: true needs it (never downgraded)" in done.stdout
+        done = doctor(smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port}), "--format", "json")
+    assert done.returncode == 1 and codes(done)["tls"] == ("error", "tls.not_offered")
 
 
 def test_plain_settings_against_a_server_offering_tls(tmp_path):
     with Harness(tls="starttls") as h:
-        done = doctor(smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port, "secure": False}))
-    assert done.returncode == 0 and "warning  tls       the server offers TLS; set secure: true" in done.stdout
+        done = doctor(smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port, "secure": False}), "--format", "json")
+    assert done.returncode == 0 and codes(done)["tls"] == ("warning", "tls.offered_unused")
     with Harness(tls="starttls") as h:
         assert doctor(smtp_env(tmp_path / "again", {"host": "localhost", "port": h.port, "secure": False}), "--strict").returncode == 1
 
@@ -180,23 +193,26 @@ def test_auth_offered_before_tls_is_flagged(tmp_path, ca, certs):
     context.load_cert_chain(files["certfile"], files["keyfile"])
     with early_auth_server(context) as port:
         env = smtp_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
-        done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--login", password="right")
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--login", "--format", "json", password="right")
     assert done.returncode == 0, done.stdout
-    assert "warning  auth      svc: logged in with AUTH PLAIN; the server also offers AUTH before TLS" in done.stdout
+    auth = checks(done)["auth"]
+    assert (auth["status"], auth["code"], auth["facts"]) == ("warning", "auth.ok", {"login": "svc", "mechanism": "PLAIN", "early": True})
 
 
 def test_wrong_password_and_missing_secret_with_login(tmp_path):
     with Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL]) as h:
         env = _starttls_env(tmp_path, h)
-        wrong = doctor(env, "--login", "--cafile", str(h.ca_path), password="not-it-2f1c")
-        missing = doctor(env, "--login", "--cafile", str(h.ca_path), password=None)
-        without_login = doctor(env, "--cafile", str(h.ca_path), password=None)
+        wrong = doctor(env, "--login", "--cafile", str(h.ca_path), "--format", "json", password="not-it-2f1c")
+        missing = doctor(env, "--login", "--cafile", str(h.ca_path), "--format", "json", password=None)
+        without_login = doctor(env, "--cafile", str(h.ca_path), "--format", "json", password=None)
         hits = h.faults[0].hits
-    assert wrong.returncode == 1 and "error    auth      svc: login refused: 535" in wrong.stdout
+    refused = checks(wrong)["auth"]
+    assert wrong.returncode == 1 and (refused["code"], refused["facts"]["reply_code"]) == ("auth.refused", 535)
     assert "not-it-2f1c" not in wrong.stdout + wrong.stderr
-    assert missing.returncode == 1 and "svc: secret: DOCTOR_PW is not set" in missing.stdout
-    assert without_login.returncode == 0 and "secret" not in without_login.stdout  # not resolved without --login (DOCTOR_PW is unset)
-    assert "svc: AUTH PLAIN/LOGIN offered (not tried: --login tries it)" in without_login.stdout
+    secret = checks(missing)["auth"]
+    assert missing.returncode == 1 and secret["code"] == "auth.secret" and "DOCTOR_PW is not set" in secret["facts"]["error"]
+    offered = checks(without_login)["auth"]  # not resolved without --login (DOCTOR_PW is unset)
+    assert without_login.returncode == 0 and (offered["code"], offered["facts"]["mechanisms"]) == ("auth.offered", ["PLAIN", "LOGIN"])
     assert hits == 0
 
 
@@ -205,8 +221,13 @@ def test_unresolvable_host(tmp_path):
 
     env = smtp_env(tmp_path / "env", {"host": "mail.invalid", "port": 587})
     with DnsServer(Zone()) as server:  # the tests' own DNS server: the system's resolvers are never asked
-        done = doctor(env, "--dns-server", server.option)
-    assert done.returncode == 1 and "error    dns       mail.invalid does not resolve: no such name (NXDOMAIN)" in done.stdout
+        done = doctor(env, "--dns-server", server.option, "--format", "json")
+    dns = checks(done)["dns"]
+    assert done.returncode == 1 and (dns["code"], dns["facts"]["failure"], dns["facts"]["host"]) == (
+        "dns.unresolvable",
+        "NXDOMAIN",
+        "mail.invalid",
+    )
 
 
 def test_the_endpoint_is_resolved_through_dns_server_and_connected_to_by_address(tmp_path):
@@ -215,9 +236,10 @@ def test_the_endpoint_is_resolved_through_dns_server_and_connected_to_by_address
     with Harness(tls="off", faults=[NO_MAIL]) as plain, DnsServer(Zone().add("relay.test.example", "A", "127.0.0.1")) as server:
         smtp = {"host": "relay.test.example", "port": plain.port, "secure": False, "anonymous": True}
         env = smtp_env(tmp_path / "env", smtp)
-        done = doctor(env, "--dns-server", server.option)
+        done = doctor(env, "--dns-server", server.option, "--format", "json")
     assert done.returncode == 0, done.stdout
-    assert "ok       dns       relay.test.example resolves to 127.0.0.1" in done.stdout
+    dns = checks(done)["dns"]
+    assert (dns["code"], dns["facts"]["addresses"]) == ("dns.resolved", ["127.0.0.1"])
     assert server.zone.questions[("relay.test.example", "A")] == 1
 
 
@@ -235,10 +257,11 @@ def test_json_and_junit(tmp_path):
     }
     assert [c["id"] for c in endpoint["checks"]] == ["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
     suite = ET.fromstring(junit).find("testsuite")
-    cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert list(cases) == ["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
     assert suite.get("failures") == "1" and suite.get("skipped") == "2"  # no TLS: no certificate, no login
-    assert cases[4].find("failure") is not None and cases[5].find("skipped") is not None and cases[6].find("skipped") is not None
+    assert cases["tls"].find("failure") is not None
+    assert cases["revocation"].find("skipped") is not None and cases["auth"].find("skipped") is not None
 
 
 def test_usage_errors(tmp_path):
@@ -256,9 +279,9 @@ def test_tls_older_than_1_2_is_an_error(tmp_path, ca, certs):
     files = certs("127.0.0.73")
     with old_tls_server("127.0.0.73", 465, files["certfile"], files["keyfile"]):
         env = smtp_env(tmp_path / "env", {"host": "127.0.0.73", "port": 465, "anonymous": False})
-        done = doctor(env, "--cafile", ca_file(tmp_path, ca))
+        done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--format", "json")
     assert done.returncode == 1
-    assert "error    tls       TLS handshake failed" in done.stdout and "no TLS 1.2 or later" in done.stdout, done.stdout
+    assert codes(done)["tls"] == ("error", "tls.old_protocol"), done.stdout
 
 
 def test_starttls_response_injection_is_refused_not_believed(tmp_path, ca, certs):
@@ -266,18 +289,19 @@ def test_starttls_response_injection_is_refused_not_believed(tmp_path, ca, certs
     files = certs()
     with injecting_server(files["certfile"], files["keyfile"]) as (port, received):
         env = smtp_env(tmp_path / "env", {"host": "localhost", "port": port, "username": "svc", "password": {"env": "DOCTOR_PW"}})
-        done = doctor(env, "--login", "--cafile", ca_file(tmp_path, ca), password="wrong-pw-77a1")
+        done = doctor(env, "--login", "--cafile", ca_file(tmp_path, ca), "--format", "json", password="wrong-pw-77a1")
     assert done.returncode == 1, done.stdout
-    assert "error    tls       the server sent " in done.stdout and "STARTTLS response injection" in done.stdout, done.stdout
-    assert "logged in" not in done.stdout and "skipped  auth" in done.stdout
+    tls = checks(done)["tls"]
+    assert (tls["code"], tls["facts"]["when"]) == ("tls.injection", "after_starttls") and tls["facts"]["bytes"] > 0
+    assert codes(done)["auth"] == ("skipped", "auth.skipped")
     assert not any(line.upper().startswith(b"AUTH") for line in received)  # the password never left
     assert "wrong-pw-77a1" not in done.stdout + done.stderr
 
 
 def test_the_same_login_passes_against_a_well_behaved_server(tmp_path):
     with Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL]) as h:
-        done = doctor(_starttls_env(tmp_path, h), "--login", "--cafile", str(h.ca_path))
-    assert done.returncode == 0 and "ok       auth      svc: logged in with AUTH PLAIN" in done.stdout, done.stdout
+        done = doctor(_starttls_env(tmp_path, h), "--login", "--cafile", str(h.ca_path), "--format", "json")
+    assert done.returncode == 0 and codes(done)["auth"] == ("ok", "auth.ok"), done.stdout
 
 
 # --- revocation: can the platform check the relay certificate's revocation (the seed's port 80)? -------
@@ -306,7 +330,8 @@ def test_revocation_good_crl_and_ocsp(tmp_path, authority):
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl", ocsp_url=f"{authority.url}/ocsp")
     check = _revocation(tmp_path, authority, leaf)
     assert check["status"] == "ok", check
-    assert f"CRL {authority.url}/ca.crl: not revoked" in check["message"] and f"OCSP {authority.url}/ocsp: good" in check["message"]
+    outcomes = [(o["code"], o["url"]) for o in check["facts"]["outcomes"]]
+    assert outcomes == [("revocation.crl_good", f"{authority.url}/ca.crl"), ("revocation.ocsp_good", f"{authority.url}/ocsp")]
     assert authority.fetches == {"crl": 1, "ocsp": 1}
 
 
@@ -328,21 +353,23 @@ def test_revocation_a_crl_over_10_mib_is_not_read(tmp_path, authority):
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     authority.crl_oversized = True
     check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "error" and "sent more than 10 MiB" in check["message"]
+    assert (check["status"], check["code"]) == ("error", "revocation.too_large")
 
 
 def test_revocation_a_web_page_instead_of_a_crl(tmp_path, authority):
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     authority.crl_garbage = True
     check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "error" and "did not send a CRL" in check["message"]
+    assert (check["status"], check["code"]) == ("error", "revocation.not_crl")
 
 
 def test_revocation_revoked_in_the_crl(tmp_path, authority):
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     authority.revoked.add(authority.last_serial)
     check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "error" and f"is revoked in the CRL at {authority.url}/ca.crl" in check["message"]
+    (outcome,) = check["facts"]["outcomes"]
+    assert (check["status"], check["code"], outcome["url"]) == ("error", "revocation.revoked_crl", f"{authority.url}/ca.crl")
+    assert outcome["serial"] == f"{authority.last_serial:x}"
 
 
 def test_revocation_revoked_by_ocsp_and_unknown(tmp_path, authority):
@@ -351,10 +378,14 @@ def test_revocation_revoked_by_ocsp_and_unknown(tmp_path, authority):
     leaf = authority.issue("localhost", ocsp_url=f"{authority.url}/ocsp")
     authority.ocsp_status[authority.last_serial] = ocsp.OCSPCertStatus.REVOKED
     check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "error" and f"is revoked, says {authority.url}/ocsp" in check["message"]
+    assert (check["status"], check["code"], check["facts"]["outcomes"][0]["url"]) == (
+        "error",
+        "revocation.revoked_ocsp",
+        f"{authority.url}/ocsp",
+    )
     authority.ocsp_status[authority.last_serial] = ocsp.OCSPCertStatus.UNKNOWN
     check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "warning" and "does not know the certificate (unknown)" in check["message"]
+    assert (check["status"], check["code"]) == ("warning", "revocation.ocsp_unknown")
 
 
 def test_revocation_crl_on_a_closed_port_names_it_and_why_it_matters(tmp_path, authority):
@@ -363,8 +394,9 @@ def test_revocation_crl_on_a_closed_port_names_it_and_why_it_matters(tmp_path, a
     with closed_port() as port:
         leaf = authority.issue("localhost", crl=f"http://127.0.0.1:{port}/ca.crl")
         check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "error"
-    assert f"(127.0.0.1:{port}) cannot be reached" in check["message"] and "asks for port 80" in check["message"]
+    (outcome,) = check["facts"]["outcomes"]
+    assert (check["status"], check["code"], outcome["where"]) == ("error", "revocation.unreachable", f"127.0.0.1:{port}")
+    assert "asks for port 80" in check["message"]  # why it matters: the words say so
 
 
 def test_revocation_stale_crl_missing_issuer_and_no_urls(tmp_path, authority, ca, certs):
@@ -373,12 +405,11 @@ def test_revocation_stale_crl_missing_issuer_and_no_urls(tmp_path, authority, ca
     leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
     authority.crl_next_update = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     check = _revocation(tmp_path, authority, leaf)
-    assert check["status"] == "warning" and "past its nextUpdate" in check["message"]
+    assert (check["status"], check["code"]) == ("warning", "revocation.crl_stale")
     with Harness(tls="starttls", faults=[NO_MAIL], **certs()) as h:  # trustme: no revocation URL at all
         env = smtp_env(tmp_path / "env3", {"host": "localhost", "port": h.port, "anonymous": True})
         done = doctor(env, "--cafile", ca_file(tmp_path, ca), "--format", "json")
-    check = json.loads(done.stdout)["endpoints"][0]["checks"][5]
-    assert (check["id"], check["status"]) == ("revocation", "ok") and "names no revocation URL" in check["message"]
+    assert codes(done)["revocation"] == ("ok", "revocation.no_urls")
 
 
 def test_revocation_without_the_issuer_warns_and_still_checks_reachability(tmp_path, authority, ca):
@@ -398,5 +429,7 @@ def test_revocation_without_the_issuer_warns_and_still_checks_reachability(tmp_p
             return await revocations.check(chain)
 
     found = asyncio.run(check())
-    assert found.status == "warning" and "is not among --cafile or the system's CAs" in found.message
-    assert f"CRL {authority.url}/ca.crl: not revoked" in found.message and authority.fetches["crl"] == 1
+    assert (found.status, found.code) == ("warning", "revocation.issuer_unknown")
+    outcomes = [(o["code"], o.get("url")) for o in found.facts["outcomes"]]
+    assert outcomes == [("revocation.issuer_unknown", None), ("revocation.crl_good", f"{authority.url}/ca.crl")]
+    assert authority.fetches["crl"] == 1
