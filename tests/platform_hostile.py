@@ -1,6 +1,6 @@
 """A platform that misbehaves on purpose, over real TLS on loopback: the token endpoint answers as
 documented, and the settings endpoint sends an endless body, drips one byte every half second,
-sends a gzip bomb, or redirects to another origin (a second server, on 127.0.0.2, that records
+sends a gzip bomb, the same bomb gzipped again (`Content-Encoding: gzip, gzip`), or redirects to another origin (a second server, on 127.0.0.2, that records
 any request reaching it)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import trustme
 from aiohttp import web
 from support import LoopThread
 
-BEHAVIOURS = ("endless", "drip", "gzip-bomb", "redirect")
+BEHAVIOURS = ("endless", "drip", "gzip-bomb", "stacked-gzip", "redirect")
 TOKEN = "hostile-token-5b1e9"
 
 
@@ -25,6 +25,12 @@ def gzip_bomb() -> bytes:
     squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
     zeros = bytes(1 << 20)
     return b"".join([*(squeeze.compress(zeros) for _ in range(1024)), squeeze.flush()])
+
+
+@cache
+def stacked_bomb() -> bytes:
+    """The gzip bomb gzipped once more: about 10 KiB that inflate to 1 MiB, then to 1 GiB."""
+    return zlib.compress(gzip_bomb(), 9, wbits=31)
 
 
 class Hostile:
@@ -43,6 +49,8 @@ class Hostile:
             raise web.HTTPFound(f"https://127.0.0.2:{self._other_port}/steal")
         if self.behaviour == "gzip-bomb":
             return web.Response(body=gzip_bomb(), headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        if self.behaviour == "stacked-gzip":
+            return web.Response(body=stacked_bomb(), headers={"Content-Encoding": "gzip, gzip", "Content-Type": "application/json"})
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(request)
         await response.write(b'[{"key": "Email.Smtp.Host", "value": "')

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,11 @@ from support import closed_port, free_port, wait_for_port
 from support.platform import CLIENT_SECRET, HOST_PASSWORD, INITECH_PASSWORD, SECRETS, partitions_of, staging_copy
 from support.process import measured
 
-PEAK_KIB = 600 * 1024
+PEAK_KIB = 300 * 1024  # a bomb, stacked or not, costs at most the 8 MiB cap per partition read at once
 WORDS = {
     "endless": "larger than 8 MiB",
     "gzip-bomb": "larger than 8 MiB",
+    "stacked-gzip": "encoded 2 times (gzip, gzip)",
     "drip": "did not answer in full within 5s",
     "redirect": "redirects are never followed",
 }
@@ -36,16 +36,16 @@ def _secrets_env() -> dict[str, str]:
 def test_a_hostile_platform_cannot_hang_plan_or_sink_the_runner(tmp_path, behaviour):
     with Hostile(behaviour, tmp_path) as hostile:
         env = staging_copy(tmp_path, hostile.url)
-        started = time.monotonic()
-        run = measured("plan", str(env), "--cafile", hostile.ca_path, "--timeout", "5", env=_secrets_env(), bound=60)
-        took = time.monotonic() - started
+        run = measured(
+            "plan", str(env), "--cafile", hostile.ca_path, "--timeout", "5", env=_secrets_env(), bound=60
+        )  # killed at 60 s: a failure
     assert run.code == 2, run.err
-    assert took < 60 and run.peak_kib < PEAK_KIB, (took, run.peak_kib)
+    assert run.peak_kib < PEAK_KIB, run.peak_kib
     assert WORDS[behaviour] in run.out, run.out
     assert all(f"{name} (" in run.out for name in partitions_of(env))  # each partition named with its failure
     assert TOKEN not in run.out + run.err
     assert hostile.elsewhere == []  # the bearer token never went to the other origin
-    print(f"{behaviour}: {took:.1f}s, peak {run.peak_kib / 1024:.0f} MiB")
+    print(f"{behaviour}: peak {run.peak_kib / 1024:.0f} MiB")
 
 
 # --- through a real proxy ----------------------------------------------------------------------
