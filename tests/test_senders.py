@@ -14,6 +14,7 @@ from conftest import cli, write_env
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dns_server import DnsServer, Zone
+from support.shared import once
 
 IP, NO_PTR_IP = "192.0.2.10", "192.0.2.20"
 PASS = f"v=spf1 ip4:{IP} ip4:{NO_PTR_IP} -all"
@@ -193,6 +194,31 @@ def dns():
         yield server
 
 
+FORMATS = ("text", "json", "junit", "markdown")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Every case at once, in each format: one doctor process per format, run in parallel, once for the
+    whole session whatever the number of workers. The environment's path is ENV in the outputs."""
+
+    def run() -> dict[str, dict[str, object]]:
+        import subprocess
+        import sys
+
+        env = environment(tmp_path_factory.mktemp("cases"))
+        with DnsServer(zone()) as server:
+            args = ["doctor", str(env), "--only", "senders", "--dns-server", server.option, "--timeout", "0.5"]
+            running = {  # the four at once, as real processes: each waits out the timeout cases in parallel
+                fmt: subprocess.Popen([sys.executable, "-m", "notifycfg", *args, "--format", fmt], stdout=subprocess.PIPE, text=True)
+                for fmt in FORMATS
+            }
+            outputs = {fmt: (process.communicate(timeout=60)[0], process.returncode) for fmt, process in running.items()}
+        return {fmt: {"returncode": code, "stdout": out.replace(str(env), "ENV")} for fmt, (out, code) in outputs.items()}
+
+    return once(tmp_path_factory, "sender-reports", run)
+
+
 def doctor(env: Path, dns: DnsServer, *args: str):
     return cli("doctor", str(env), "--only", "senders", "--dns-server", dns.option, "--timeout", "1", *args)
 
@@ -213,22 +239,27 @@ def expect(check: dict[str, object], status: str, code: str, facts: dict[str, ob
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_each_case_told_apart_by_its_code_and_facts(tmp_path, dns, case):
-    env = environment(tmp_path)
+def test_each_case_told_apart_by_its_code_and_facts(reports, case):
     domain, relay, expected, code = CASES[case]
-    done = doctor(env, dns, "--org", case, "--format", "json")
-    assert done.returncode == code, done.stdout + done.stderr
-    report = json.loads(done.stdout)
+    report = json.loads(reports["json"]["stdout"])
     assert report["endpoints"] is None  # --only senders: no connection but DNS
-    (sender,) = report["senders"]
-    assert (sender["domain"], sender["relay"], sender["orgs"]) == (domain, relay, [case])
+    (sender,) = [s for s in report["senders"] if s["orgs"] == [case]]
+    assert (sender["domain"], sender["relay"]) == (domain, relay)
     checks = {c["id"]: c for c in sender["checks"]}
     assert list(checks) == ["spf", "dmarc", "dkim", "mx", "ptr"]
     for check, (status, code_, facts) in expected.items():
         expect(checks[check], status, code_, facts)
     assert all(c["message"] for c in checks.values())  # every code has its words
-    assert report["orgs"][case]["sender"] == f"{domain} via {relay}"
-    assert report["orgs"][case]["endpoint"] is None
+    org = report["orgs"][case]
+    assert (org["sender"], org["endpoint"]) == (f"{domain} via {relay}", None)
+    assert (org["sender_verdict"] == "error") == (code == 1), org  # what makes doctor exit 1 for this organization
+
+
+def test_one_case_alone_exits_as_its_verdict_says(tmp_path, dns):
+    env = environment(tmp_path)
+    assert doctor(env, dns, "--org", "good").returncode == 0
+    assert doctor(env, dns, "--org", "spf-fail").returncode == 1
+    assert doctor(env, dns, "--org", "no-dmarc").returncode == 0  # a warning
 
 
 def test_strict_turns_warnings_into_exit_1(tmp_path, dns):
@@ -238,11 +269,10 @@ def test_strict_turns_warnings_into_exit_1(tmp_path, dns):
     assert doctor(env, dns, "--org", "good", "--strict").returncode == 0
 
 
-def test_text_lists_every_pair(tmp_path, dns):
-    env = environment(tmp_path)
-    text = doctor(env, dns).stdout
-    checks = [c for s in json.loads(doctor(env, dns, "--format", "json").stdout)["senders"] for c in s["checks"]]
-    lines = text.splitlines()
+def test_text_lists_every_pair(reports):
+    assert reports["text"]["returncode"] == reports["json"]["returncode"] == 1
+    checks = [c for s in json.loads(reports["json"]["stdout"])["senders"] for c in s["checks"]]
+    lines = reports["text"]["stdout"].splitlines()
     for case, (domain, relay, _, code) in CASES.items():
         (line,) = [line for line in lines if line.startswith(f"{case}: sender ")]
         head, _, verdict = line.rpartition(": ")
@@ -384,13 +414,12 @@ SNAPSHOTS = Path(__file__).resolve().parent / "data" / "doctor"
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("json", "json"), ("junit", "xml"), ("markdown", "md")])
-def test_the_wording_of_every_sender_case_in_each_format(tmp_path, dns, fmt, suffix):
+def test_the_wording_of_every_sender_case_in_each_format(reports, fmt, suffix):
     """The words themselves, held once per format (the other tests assert codes and facts). After a
     deliberate change of wording, NOTIFYCFG_UPDATE_SNAPSHOTS=1 rewrites these files: review their diff."""
     import os
 
-    env = environment(tmp_path)
-    out = doctor(env, dns, "--format", fmt).stdout.replace(str(env), "ENV")
+    out = reports[fmt]["stdout"]
     snapshot = SNAPSHOTS / f"senders.{suffix}"
     if os.environ.get("NOTIFYCFG_UPDATE_SNAPSHOTS"):
         snapshot.parent.mkdir(parents=True, exist_ok=True)
