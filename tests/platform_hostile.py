@@ -21,10 +21,17 @@ TOKEN = "hostile-token-5b1e9"
 
 @cache
 def gzip_bomb() -> bytes:
-    """1 GiB of zeros, gzip-compressed to about 1 MiB (made once per test process)."""
-    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    """1 GiB of zeros, gzip-compressed to about 1 MiB (made once per test process). After a full flush
+    the compressor starts afresh, so every 1 MiB of zeros compresses to the same bytes: one block,
+    repeated 1,024 times, is the stream (a second instead of compressing 1 GiB)."""
     zeros = bytes(1 << 20)
-    return b"".join([*(squeeze.compress(zeros) for _ in range(1024)), squeeze.flush()])
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = squeeze.compress(zeros) + squeeze.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(1024):
+        crc = zlib.crc32(zeros, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + block * 1024 + squeeze.flush() + crc.to_bytes(4, "little") + (1 << 30 & 0xFFFFFFFF).to_bytes(4, "little")
 
 
 @cache
