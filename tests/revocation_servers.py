@@ -47,6 +47,7 @@ class Authority:
         self.crl_next_update = NOW + DAY
         self.crl_oversized = False  # serve 11 MiB instead of the CRL
         self.crl_garbage = False  # serve a web page instead
+        self.ocsp_window = (NOW - DAY, NOW + DAY)  # the answers' thisUpdate and nextUpdate
         self.fetches: Counter[str] = Counter()
         self.url = ""
 
@@ -114,7 +115,7 @@ class Authority:
         builder = (
             ocsp.OCSPResponseBuilder()
             .add_response(  # the responder knows what it issued
-                self.issued[asked.serial_number], self.cert, hashes.SHA1(), status, NOW - DAY, NOW + DAY, revoked_at, None
+                self.issued[asked.serial_number], self.cert, hashes.SHA1(), status, *self.ocsp_window, revoked_at, None
             )
             .responder_id(ocsp.OCSPResponderEncoding.HASH, self.cert)
         )

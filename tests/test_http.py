@@ -331,3 +331,19 @@ def test_the_issuer_is_found_in_the_cafile(authority):
     check, _ = judged(authority, served(authority), crl=CRL)
     assert "revocation.issuer_unknown" not in [o["code"] for o in check.facts["outcomes"]]
     assert x509.load_pem_x509_certificate(Path(authority.cafile).read_bytes()).subject == authority.cert.subject
+
+
+@pytest.mark.parametrize(
+    ("window", "code"),
+    [((-40, -20), "revocation.ocsp_stale"), ((300, 301), "revocation.ocsp_future"), ((-1, 1), "revocation.ocsp_good")],
+    ids=["next-update-20-days-ago", "this-update-300-days-ahead", "current"],
+)
+def test_an_ocsp_answer_outside_its_window_is_no_good(authority, window, code):
+    """A signed 'good' past its nextUpdate, or not valid yet: OpenSSL refuses it, so the platform's
+    handshake would fail; doctor says so as it does of a stale CRL (a warning)."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.UTC)
+    authority.ocsp_window = tuple(now + datetime.timedelta(days=d) for d in window)
+    check, _ = judged(authority, served(authority), ocsp_url=OCSP)
+    assert check.code == code and check.status == ("ok" if code.endswith("good") else "warning")

@@ -168,3 +168,24 @@ def test_output_over_the_limit_is_cut_with_a_last_line_that_says_so(tmp_path):
     page = Rendered(done.stdout)
     assert page.tags.count("table") >= 2 and set(page.tags) <= ALLOWED | {"code"}  # the notice names the option as code
     assert done.stdout.count("<details>") == done.stdout.count("</details>")
+
+
+@pytest.mark.parametrize("name", ["fe80::1%<img alt >", "<img src=x onerror=alert(1)>", "a</summary><img src=x>", "x\u202ey\nz"])
+def test_a_summary_is_html_escaped_not_markdown_escaped(name):
+    """<summary> sits in a raw HTML block, where backslash escapes do nothing: what reaches it from outside
+    is HTML-escaped, control and format characters shown as escapes."""
+    from notifycfg.report.markdown import details, document, table
+
+    page = Rendered(document(details(f"{name} (error), used by acme", table(["check"], [["dns"]]))))
+    assert set(page.tags) <= ALLOWED and page.attrs == [], (page.tags, page.attrs)
+    assert page.tags.count("summary") == 1
+    assert name.replace("\u202e", "\\u202e").replace("\n", "\\n") in page.plain
+
+
+def test_a_scoped_ipv6_host_is_refused_where_it_is_written(tmp_path):
+    env = write_env(tmp_path / "env", {"orgs/acme.yaml": "email:\n  smtp:\n    host: fe80::1%eth0\n    port: 587\n"})
+    done = cli("validate", str(env))
+    assert done.returncode == 1
+    assert f"{env / 'orgs' / 'acme.yaml'}:3:11: error S006" in done.stdout and "scoped IPv6" in done.stdout, done.stdout
+    doctor = cli("doctor", str(env), "--only", "endpoints", "--timeout", "1")  # it crashed with AddressValueError
+    assert doctor.returncode == 2 and "internal error" not in doctor.stderr and "S006" in doctor.stdout + doctor.stderr

@@ -208,7 +208,16 @@ def reports(tmp_path_factory):
 
         env = environment(tmp_path_factory.mktemp("cases"))
         with DnsServer(zone()) as server:
-            args = ["doctor", str(env), "--only", "senders", "--dns-server", server.option, "--timeout", "0.5"]
+            args = [
+                "doctor",
+                str(env),
+                "--only",
+                "senders",
+                "--dns-server",
+                server.option,
+                "--timeout",
+                "2",
+            ]  # room for 12 lookups under load
             running = {  # the four at once, as real processes: each waits out the timeout cases in parallel
                 fmt: subprocess.Popen([sys.executable, "-m", "notifycfg", *args, "--format", fmt], stdout=subprocess.PIPE, text=True)
                 for fmt in FORMATS

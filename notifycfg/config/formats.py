@@ -49,6 +49,8 @@ def email_problem(value: str) -> str | None:
 def smtp_host_problem(value: str) -> str | None:
     if _HEADER_BREAKERS.search(value):
         return "contains a line break or control character"
+    if "%" in value:  # a scoped IPv6 address (fe80::1%eth0) names an interface of this machine, not a relay
+        return "contains '%': a scoped IPv6 address (or anything else with a %) is not a relay's address"
     try:
         ipaddress.ip_address(value)
         return None

@@ -161,6 +161,8 @@ _REVOCATION: dict[str, Callable[[Facts], str]] = {
     "revocation.revoked_ocsp": lambda f: (
         f"the certificate (serial {f['serial']}) is revoked, says {f['url']}" + (f", since {f['since']}" if f["since"] else "")
     ),
+    "revocation.ocsp_stale": lambda f: f"the OCSP answer from {f['url']} is past its nextUpdate ({f['next_update']} UTC)",
+    "revocation.ocsp_future": lambda f: f"the OCSP answer from {f['url']} is not valid yet (thisUpdate {f['this_update']} UTC)",
     "revocation.ocsp_unknown": lambda f: f"the OCSP responder at {f['url']} does not know the certificate (unknown)",
     "revocation.ocsp_good": lambda f: f"OCSP {f['url']}: good",
 }

@@ -8,6 +8,7 @@ the only elements and links in the output are the ones written here.
 
 from __future__ import annotations
 
+import html
 import string
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -71,9 +72,15 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return [*lines, ""]
 
 
+def html_text(value: str) -> str:
+    """Outside text inside an HTML block (`<summary>`), where Markdown's backslash escapes do nothing:
+    control and format characters shown as escapes, then HTML-escaped (quotes too)."""
+    return html.escape("".join(_visible(c) for c in value), quote=True)
+
+
 def details(summary: str, body: list[str]) -> list[str]:
-    """A folded section; the blank lines let Markdown inside it render."""
-    return ["<details>", f"<summary>{summary}</summary>", "", *body, "</details>", ""]
+    """A folded section: `summary` is plain text (escaped here, as HTML); the blank lines let Markdown inside it render."""
+    return ["<details>", f"<summary>{html_text(summary)}</summary>", "", *body, "</details>", ""]
 
 
 def document(lines: list[str], whole: str = "--format text") -> str:
@@ -135,7 +142,7 @@ def _plan_details(plan: PartitionPlan) -> list[str]:
     rows = [[md(c.key), shown(c.old) if c.old is not None else "(unset)", shown(c.new)] for c in plan.changes]
     if plan.password_reason:
         rows.append([md(PASSWORD), "(secret)", f"written ({md(plan.password_reason)})"])
-    return details(f"{md(plan.partition.name)}: {len(rows)} change(s)", table(["key", "platform now", "repository"], rows))
+    return details(f"{plan.partition.name}: {len(rows)} change(s)", table(["key", "platform now", "repository"], rows))
 
 
 def platform_plan(result: PlanResult) -> str:
@@ -166,7 +173,7 @@ def diff(result: DiffResult) -> str:
     lines = [head, "", *(table(["organization", "difference"], rows) if rows else [])]
     for org, found in result.changed.items():
         body = table(["key", md(result.a), md(result.b)], [[md(c.path), shown(c.old), shown(c.new)] for c in found])
-        lines += details(f"{md(org)}: {len(found)} value(s)", body)
+        lines += details(f"{org}: {len(found)} value(s)", body)
     return document(lines)
 
 
@@ -180,7 +187,7 @@ def promotion(outcome: Promotion, dry_run: bool) -> str:
     for f in files:
         if f.action == "changed":
             body = table(["key", "now", "promoted"], [[md(c.path), shown(c.old), shown(c.new)] for c in f.changes])
-            lines += details(f"{md(f.name)}: {len(f.changes)} value(s)", body)
+            lines += details(f"{f.name}: {len(f.changes)} value(s)", body)
     return document(lines)
 
 
@@ -197,7 +204,7 @@ def doctor(result: DoctorResult) -> str:
     for group in result.groups():
         body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in group.checks])
         name = f"sender {group.name}" if group.kind == "sender" else group.name
-        lines += details(f"{md(name)} ({group.verdict}), used by {md(', '.join(group.orgs))}", body)
+        lines += details(f"{name} ({group.verdict}), used by {', '.join(group.orgs)}", body)
     return document(lines, "--format json")
 
 
@@ -211,7 +218,7 @@ def _flows_lines(run: FlowsResult) -> list[str]:
     lines = [head, "", *(table(["flow", "organization", "event", "result", "outcome", "messages"], rows) if rows else [])]
     for r in results:
         if r.failures:
-            lines += details(f"{md(r.flow.name)}: {len(r.failures)} failure(s)", [f"- {md(f)}" for f in r.failures] + [""])
+            lines += details(f"{r.flow.name}: {len(r.failures)} failure(s)", [f"- {md(f)}" for f in r.failures] + [""])
     return lines
 
 

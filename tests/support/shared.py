@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,9 @@ import pytest
 
 
 def once(tmp_path_factory: pytest.TempPathFactory, name: str, compute: Callable[[], Any]) -> Any:
-    shared = tmp_path_factory.getbasetemp().parent  # per-worker folders share this parent under xdist
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's folder sits in the session's own; without it, basetemp is the session's
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     result, lock = shared / f"{name}.json", shared / f"{name}.lock"
     with open(lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes

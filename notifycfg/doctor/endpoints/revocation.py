@@ -37,6 +37,7 @@ from notifycfg.doctor.model import Check, Outcome, combined
 
 MAX_CRL = 10 * 1024 * 1024
 MAX_OCSP = 1024 * 1024
+SKEW = datetime.timedelta(minutes=5)  # clocks differ: an answer this far outside its window is still taken
 Key = str | tuple[str, int]  # a CRL URL, or (OCSP URL, serial)
 
 
@@ -236,9 +237,21 @@ def _judge_ocsp(url: str, answer: ocsp.OCSPResponse, cert: x509.Certificate, iss
         when = answer.revocation_time_utc
         since = f"{when:%Y-%m-%d}" if when else None
         return Outcome("error", "revocation.revoked_ocsp", {"url": url, "serial": f"{cert.serial_number:x}", "since": since})
+    stale = _outside_window(answer, datetime.datetime.now(datetime.UTC))
+    if stale is not None:  # OpenSSL refuses such an answer, as the platform's handshake would: as a stale CRL
+        return Outcome("warning", stale[0], {"url": url, **stale[1]})
     if status == ocsp.OCSPCertStatus.UNKNOWN:
         return Outcome("warning", "revocation.ocsp_unknown", {"url": url})
     return Outcome("ok", "revocation.ocsp_good", {"url": url})
+
+
+def _outside_window(answer: ocsp.OCSPResponse, now: datetime.datetime) -> tuple[str, dict[str, str]] | None:
+    """An answer not yet valid (thisUpdate ahead of now) or past its nextUpdate, beyond SKEW."""
+    if answer.this_update_utc > now + SKEW:
+        return "revocation.ocsp_future", {"this_update": f"{answer.this_update_utc:%Y-%m-%d %H:%M}"}
+    if answer.next_update_utc is not None and answer.next_update_utc < now - SKEW:
+        return "revocation.ocsp_stale", {"next_update": f"{answer.next_update_utc:%Y-%m-%d %H:%M}"}
+    return None
 
 
 def _responder(answer: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate | None:
