@@ -223,3 +223,20 @@ def test_plan_and_apply_write_no_audit_without_the_option(platform, tmp_path):
     before = sorted(p.name for p in tmp_path.rglob("*"))
     assert _run(platform, "apply").returncode == 0
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.e2e
+def test_a_lone_surrogate_from_the_platform_is_shown_escaped_in_every_format(world):
+    """JSON may carry "\\ud800", which no UTF-8 output can hold: plan exited 2 with UnicodeEncodeError and
+    printed nothing. The value is reported, shown escaped, like any drifted value."""
+    standin, env, env_vars, guids = world
+    assert cli("apply", str(env), "--cafile", standin.ca_path, env=env_vars).returncode == 0
+    standin.store[guids["host"].lower()]["Email.Smtp.Host"] = "smtp\ud800.example.com"
+    for fmt in ("text", "json", "markdown"):
+        run = measured("plan", str(env), "--cafile", standin.ca_path, "--format", fmt, env=env_vars)  # a real stdout, UTF-8
+        assert run.code == 1, (fmt, run.err)
+        assert "internal error" not in run.err and "ud800" in run.out, (fmt, run.out)
+    as_json = json.loads(measured("plan", str(env), "--cafile", standin.ca_path, "--format", "json", env=env_vars).out)
+    host = next(p for p in as_json["partitions"] if p["partition"] == "host")
+    (change,) = [c for c in host["changes"] if c["key"] == "Email.Smtp.Host"]
+    assert change["old"] == "smtp\\ud800.example.com"  # the escape, as text

@@ -293,5 +293,11 @@ def _settings(response: Answer, keys: tuple[str, ...]) -> dict[str, str]:
         fields = {str(k).lower(): v for k, v in item.items()}
         key, value = fields.get("key"), fields.get("value")
         if isinstance(key, str) and key.lower() in wanted and (value is None or isinstance(value, str | int | float | bool)):
-            out[wanted[key.lower()]] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+            out[wanted[key.lower()]] = "" if value is None else _text(str(value).lower() if isinstance(value, bool) else str(value))
     return out
+
+
+def _text(value: str) -> str:
+    """A platform string as text any output can hold: a lone surrogate (JSON allows `\\ud800`, UTF-8 does
+    not) is kept as its escape, `\\ud800`, so plan reports it instead of failing to print it."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
