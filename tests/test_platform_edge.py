@@ -240,3 +240,31 @@ def test_a_lone_surrogate_from_the_platform_is_shown_escaped_in_every_format(wor
     host = next(p for p in as_json["partitions"] if p["partition"] == "host")
     (change,) = [c for c in host["changes"] if c["key"] == "Email.Smtp.Host"]
     assert change["old"] == "smtp\\ud800.example.com"  # the escape, as text
+
+
+def test_a_proxy_that_echoes_the_request_never_reaches_the_output(platform):
+    """A proxy's reason phrase is its own words: one that echoes the request would put our
+    Proxy-Authorization (the credentials, base64) into every message. Shown: the code and its standard phrase."""
+    import base64
+    import socket
+    import threading
+
+    from doctor_servers import _listening
+
+    def echo(conn: socket.socket, stop: threading.Event) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request and len(request) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        echoed = b" ".join(line for line in request.split(b"\r\n") if line.lower().startswith(b"proxy-authorization"))
+        conn.sendall(b"HTTP/1.1 407 " + echoed + b" \x1b[2J\r\nContent-Length: 0\r\n\r\n")
+
+    secret = base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
+    with _listening("127.0.0.1", 0, echo) as port:
+        for fmt in ("text", "json", "markdown"):
+            done = _run(platform, "plan", "--proxy", f"http://{PROXY_USER}:{PROXY_PASSWORD}@127.0.0.1:{port}", "--format", fmt)
+            said = done.stdout + done.stderr
+            assert done.returncode == 2 and "407 Proxy Authentication Required" in said, said
+            assert secret not in said and "Basic" not in said and "\x1b" not in said, said

@@ -23,6 +23,7 @@ import asyncio
 import email.utils
 import ssl
 import time
+from http import HTTPStatus
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -231,7 +232,7 @@ class SettingsClient:
         except http.BodyRefused as exc:
             raise PlatformError("protocol", f"{where}: {exc.detail}") from None
         except httpx.ProxyError as exc:
-            raise PlatformError("connection", f"proxy {_name(proxy)} refused the tunnel to {host}: {exc}") from None
+            raise PlatformError("connection", f"proxy {_name(proxy)} refused the tunnel to {host}: {_refusal(exc)}") from None
         except httpx.ConnectError as exc:
             if _is_tls(exc):
                 raise PlatformError("tls", f"TLS with {host} failed: {_tls_reason(exc)}") from None
@@ -244,6 +245,18 @@ class SettingsClient:
             raise PlatformError("protocol", f"{where}: the answer's content encoding does not decode") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             raise PlatformError("connection", f"{host} dropped the connection", retryable=True) from None
+
+
+def _refusal(exc: httpx.ProxyError) -> str:
+    """The proxy's status code and that code's standard phrase; never the proxy's own words, which a
+    hostile or echoing proxy fills with what we sent (Proxy-Authorization included)."""
+    code = str(exc)[:3]
+    if not code.isdigit():
+        return "the tunnel was not set up"
+    try:
+        return f"{code} {HTTPStatus(int(code)).phrase}"
+    except ValueError:
+        return f"{code} (not a standard status)"
 
 
 def _origin(url: str) -> str:
