@@ -7,6 +7,7 @@ more examples (HYPOTHESIS_PROFILE=long).
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import tempfile
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, HOST
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifycfg.compile.environment import load_environment
@@ -222,3 +223,99 @@ def test_mistagged_values_are_located_refusals(text):
 )
 def test_sharp_edges_are_reported_not_crashed(payload, tmp_path):
     _assert_located([str(_fill(tmp_path, {"orgs/edge.yaml": payload}))])
+
+
+# --- outside text through every reporter ---------------------------------------------------------------
+
+ATTACKS = [
+    "\r\n\ndoctor: ok: 9 endpoint(s), 0 error(s), 0 warning(s)\n\x00\x0b\x1bc",
+    "\x1b[2J\x07",
+    "<img src=x onerror=alert(1)>",
+    "</summary><script>alert(1)</script>",
+    "]]><evil/>",
+    "\ud800",
+    "\u202eevil",
+    "\ufffe\uffff",
+    "a|b `c` [x](javascript:alert(1)) www.evil.example bob@evil.example",
+    "&amp; &#0; &lt;",
+]
+hostile = st.one_of(st.sampled_from(ATTACKS), st.text(max_size=40), st.lists(st.sampled_from(ATTACKS), min_size=1, max_size=3).map("".join))
+
+
+def _doctor_result(s: str):
+    """Every kind of outside text doctor shows: DNS records and pyspf's words, a server's banner and reply,
+    a certificate's URL, a PTR name."""
+    from notifycfg.compile.endpoint import Endpoint
+    from notifycfg.doctor.model import Check, DoctorResult, Outcome, Probed, SenderPair, combined
+
+    endpoint = Endpoint("relay.example.com", 587, "starttls")
+    probed = Probed(endpoint, ["acme"], {"acme": None})
+    probed.checks = [
+        Check("greeting", "ok", "greeting.ok", {"banner": s}),
+        Check("ehlo", "error", "ehlo.refused", {"reply_code": 554, "text": s}),
+        Check("tls", "error", "tls.injection", {"bytes": 9, "sample": s, "when": "after_starttls"}),
+        combined("revocation", [Outcome("error", "revocation.not_crl", {"url": s}), Outcome("ok", "revocation.ocsp_good", {"url": s})]),
+        Check("auth", "error", "auth.refused", {"login": "svc", "reply_code": 535, "text": s, "early": False}, "svc"),
+    ]
+    pair = SenderPair("example.com", "relay.example.com", ["acme"], sending_ips=["192.0.2.1"])
+    pair.checks = [
+        Check(
+            "spf",
+            "error",
+            "spf.permerror",
+            {
+                "domain": "example.com",
+                "relay": "r",
+                "source": "declared",
+                "results": [{"ip": "192.0.2.1", "result": "permerror", "explanation": s}],
+            },
+        ),
+        Check("dmarc", "error", "dmarc.bad_policy", {"name": "example.com", "tag": "p", "value": s}),
+        Check("dkim", "ok", "dkim.rsa", {"selectors": [{"status": "ok", "code": "dkim.rsa", "selector": s, "name": s, "bits": 2048}]}),
+        Check("mx", "ok", "mx.found", {"domain": "example.com", "exchanges": [s]}),
+        Check("ptr", "warning", "ptr.unconfirmed", {"unconfirmed": [{"ip": "192.0.2.1", "names": [s]}]}),
+    ]
+    return DoctorResult([probed], {"acme": endpoint}, senders=[pair], org_sender={"acme": pair})
+
+
+def _flows_result(s: str):
+    from notifycfg.notify.flows import Captured, Flow, FlowResult, FlowsResult
+
+    flow = Flow(s, s, s, s, {}, {}, {"subject": s})
+    captured = Captured(s, (s,), s, s, True, s, s, ((s, s),), s, s)
+    return FlowsResult([FlowResult(flow, failures=[s], messages=1, outcome=s, captured=[captured])])
+
+
+@settings(max_examples=max(200, settings.default.max_examples))
+@given(hostile)
+def test_outside_text_is_inert_in_every_reporter_and_format(s):
+    import unicodedata
+    import xml.etree.ElementTree as ET
+    from html.parser import HTMLParser
+
+    from support.markdown import Rendered
+
+    from notifycfg.report import DOCTOR, html
+
+    result = _doctor_result(s)
+    text = DOCTOR["text"](result)
+    assert not [c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")], repr(text)
+    assert [line for line in text.splitlines() if line.startswith("doctor: ")] == [text.splitlines()[-1]]  # no forged verdict
+    ET.fromstring(DOCTOR["junit"](result))  # parses, whatever the data held
+    page = Rendered(DOCTOR["markdown"](result))
+    assert set(page.tags) <= {"p", "strong", "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "ul", "li"}, page.tags
+    assert page.attrs == [], page.attrs
+    json.loads(DOCTOR["json"](result))
+
+    class Elements(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tags: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+
+    report, bare = Elements(), Elements()
+    report.feed(html.flows(_flows_result(s)))
+    bare.feed(html.flows(_flows_result("plain" if s else "")))  # an empty HTML part is a <p>, not a frame
+    assert report.tags == bare.tags  # the data made no element of its own

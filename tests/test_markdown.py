@@ -8,15 +8,13 @@ import os
 import shutil
 import socket
 import threading
-from html.parser import HTMLParser
 from pathlib import Path
 
-import cmarkgfm
 import pytest
 import yaml
-from cmarkgfm.cmark import Options
 from conftest import CONFIGS, cli, write_env
 from doctor_servers import _listening
+from support.markdown import Rendered
 from support.platform import SECRETS
 
 from notifycfg.report.markdown import LIMIT
@@ -27,27 +25,6 @@ LITERALS = ("<img src=x onerror=alert(1)>", "a|b", "`tick`", "[x](javascript:ale
 # doctor shows at most 80 characters of a banner (79 and an ellipsis): the same attacks, shorter
 BANNER = "<img src=x onerror=alert(1)> a|b `tick` [x](javascript:alert(1)) www.evil.example"
 ALLOWED = {"p", "strong", "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "ul", "li"}
-
-
-class Rendered(HTMLParser):
-    def __init__(self, markdown: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.attrs: list[tuple[str, str | None]] = []
-        self.text: list[str] = []
-        # GitHub renders raw HTML (our <details>) and sanitizes after; UNSAFE shows what it would sanitize
-        self.feed(cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attrs += attrs
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    @property
-    def plain(self) -> str:
-        return "".join(self.text)
 
 
 def rendered(markdown: str, hostile: bool = True, literals: tuple[str, ...] = (*LITERALS, "bob@evil.example")) -> Rendered:

@@ -1,6 +1,7 @@
 """Every sentence doctor says: a check's code and facts, rendered into words here and only here.
 
-Text from outside (a server's reply, an error it caused) reaches a sentence only through `shown()`.
+Text from outside reaches no output unescaped: a server's reply goes through `outside.shown()`, and
+every sentence through `outside.visible()` (a DNS record's newline or escape byte is shown, not obeyed).
 docs/doctor.md lists every code; `CODES` is that list (a test holds them equal).
 """
 
@@ -9,13 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from notifycfg.doctor.facts import Fact, Facts
-
-
-def shown(raw: bytes | str, limit: int = 80) -> str:
-    """Untrusted text made safe to print: printable ASCII only, one line, at most `limit` characters."""
-    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
-    clean = "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+from notifycfg.outside import shown, visible
 
 
 def _items(value: Fact) -> list[Fact]:
@@ -80,7 +75,7 @@ def _outcomes(key: str, prefix: Callable[[Facts], str] = lambda f: "") -> Callab
 
     def render(f: Facts) -> str:
         parts = [o for o in _items(f.get(key)) if isinstance(o, dict)]
-        return "; ".join(prefix(o) + sentence(str(o["code"]), o) for o in parts)
+        return "; ".join(prefix(o) + _render(str(o["code"]), o) for o in parts)
 
     return render
 
@@ -254,8 +249,13 @@ CODES: Sequence[str] = tuple(WORDS)
 
 
 def sentence(code: str, facts: Facts) -> str:
-    """The words for a check's (or an outcome's) code and facts. A combined check (revocation, dkim)
-    holds its outcomes as facts: each is rendered by its own code, joined."""
+    """The words for a check's (or an outcome's) code and facts, made visible as a whole: facts hold
+    outside text (DNS records, certificates, servers), never to be obeyed."""
+    return visible(_render(code, facts))
+
+
+def _render(code: str, facts: Facts) -> str:
+    """A combined check (revocation, dkim) holds its outcomes as facts: each is rendered by its own code, joined."""
     if "outcomes" in facts:
         return _outcomes("outcomes")(facts)
     if "selectors" in facts:

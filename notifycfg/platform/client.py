@@ -23,9 +23,9 @@ import asyncio
 import email.utils
 import ssl
 import time
-from http import HTTPStatus
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 
 import httpx

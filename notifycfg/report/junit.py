@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from notifycfg.config.problems import Problem, failing
 from notifycfg.config.validate import ValidationResult
+from notifycfg.outside import xml_legal
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.doctor.model import DoctorResult
@@ -19,8 +20,8 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
 
 
 def text(value: str) -> str:
-    """Escaped element content."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escaped element content, without what XML 1.0 forbids."""
+    return xml_legal(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def quoteattr(value: str) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import html
 import string
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from notifycfg.config.validate import ValidationResult
+from notifycfg.outside import visible
 from notifycfg.report.text import show, summary
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
@@ -28,16 +28,6 @@ if TYPE_CHECKING:  # reporters only read other rooms' results
 
 LIMIT = 60_000  # GitHub refuses a comment over 65,536 characters; the step summary caps at 1 MiB
 _PUNCTUATION = frozenset(string.punctuation)
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _visible(ch: str) -> str:
-    """Control and format characters (newlines, bidi overrides, zero-width) shown as escapes, not obeyed."""
-    if ch in _NAMED:
-        return _NAMED[ch]
-    if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-        return f"\\u{ord(ch):04x}"
-    return ch
 
 
 def md(value: object) -> str:
@@ -50,7 +40,7 @@ def md(value: object) -> str:
     """
     text = value if isinstance(value, str) else show(value)
     out = []
-    for ch in "".join(_visible(c) for c in text):
+    for ch in visible(text):
         if ch == "@":
             out.append("\\@<!-- -->")
         elif ch in _PUNCTUATION:
@@ -75,7 +65,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 def html_text(value: str) -> str:
     """Outside text inside an HTML block (`<summary>`), where Markdown's backslash escapes do nothing:
     control and format characters shown as escapes, then HTML-escaped (quotes too)."""
-    return html.escape("".join(_visible(c) for c in value), quote=True)
+    return html.escape(visible(value), quote=True)
 
 
 def details(summary: str, body: list[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 The server is untrusted: a reply is read line by line with a deadline, at most
 MAX_LINES lines of at most MAX_LINE bytes; anything else is a WireError. What
-the server says is shown only through `words.shown()`: printable, one line, short.
+the server says is shown only through `outside.shown()`: printable, one line, short.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from notifycfg.doctor.words import shown
+from notifycfg.outside import shown
 
 MAX_LINES = 64
 MAX_LINE = 1024  # also the stream's buffer limit (open with limit=MAX_LINE)
