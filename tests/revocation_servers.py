@@ -47,6 +47,7 @@ class Authority:
         self.crl_next_update = NOW + DAY
         self.crl_oversized = False  # serve 11 MiB instead of the CRL
         self.crl_garbage = False  # serve a web page instead
+        self.crl_encoded: tuple[bytes, str] | None = None  # serve this body with this Content-Encoding instead
         self.ocsp_window = (NOW - DAY, NOW + DAY)  # the answers' thisUpdate and nextUpdate
         self.fetches: Counter[str] = Counter()
         self.url = ""
@@ -87,6 +88,9 @@ class Authority:
 
     async def _crl(self, request: web.Request) -> web.Response:
         self.fetches["crl"] += 1
+        if self.crl_encoded is not None:
+            body, coding = self.crl_encoded
+            return web.Response(body=body, headers={"Content-Encoding": coding})
         return web.Response(body=self.crl_body())
 
     def crl_body(self) -> bytes:

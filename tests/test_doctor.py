@@ -433,3 +433,24 @@ def test_revocation_without_the_issuer_warns_and_still_checks_reachability(tmp_p
     outcomes = [(o["code"], o.get("url")) for o in found.facts["outcomes"]]
     assert outcomes == [("revocation.issuer_unknown", None), ("revocation.crl_good", f"{authority.url}/ca.crl")]
     assert authority.fetches["crl"] == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("coding", "code"), [("gzip, gzip", "revocation.bad_coding"), ("gzip", "revocation.too_large")])
+def test_a_crl_bomb_costs_doctor_at_most_the_cap(tmp_path, authority, coding, code):
+    """Anyone on the path of a plain-http CRL can send a bomb: 10 KiB of stacked gzip used to take doctor to
+    2 GiB and lose every result. As a real process: the cause named, exit 1, the memory near the cap."""
+    from platform_hostile import gzip_bomb, stacked_bomb
+    from support.process import measured
+
+    authority.crl_encoded = (stacked_bomb() if coding == "gzip, gzip" else gzip_bomb(), coding)
+    leaf = authority.issue("localhost", crl=f"{authority.url}/ca.crl")
+    with Harness(tls="starttls", faults=[NO_MAIL], **leaf) as h:
+        env = smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port, "anonymous": True})
+        run = measured("doctor", str(env), "--only", "endpoints", "--timeout", "5", "--cafile", authority.cafile, "--format", "json")
+    assert run.code == 1, run.err
+    (endpoint,) = json.loads(run.out)["endpoints"]
+    (revocation,) = [c for c in endpoint["checks"] if c["id"] == "revocation"]
+    assert (revocation["status"], revocation["code"]) == ("error", code)
+    assert run.peak_kib < 300 * 1024, run.peak_kib
+    print(f"{coding}: peak {run.peak_kib / 1024:.0f} MiB")
