@@ -454,3 +454,25 @@ def test_a_crl_bomb_costs_doctor_at_most_the_cap(tmp_path, authority, coding, co
     assert (revocation["status"], revocation["code"]) == ("error", code)
     assert run.peak_kib < 300 * 1024, run.peak_kib
     print(f"{coding}: peak {run.peak_kib / 1024:.0f} MiB")
+
+
+def test_revocation_urls_are_resolved_through_dns_server(tmp_path, authority):
+    """A CRL (and OCSP) host only the given DNS server knows: asked there, fetched by address (the Host
+    header kept); the system's resolvers are never asked (they would not know it: 'cannot be reached')."""
+    from dns_server import DnsServer, Zone
+
+    port = authority.url.rsplit(":", 1)[1]
+    leaf = authority.issue(
+        "localhost", crl=f"http://crl.revocation.test:{port}/ca.crl", ocsp_url=f"http://ocsp.revocation.test:{port}/ocsp"
+    )
+    zone = (
+        Zone().add("localhost", "A", "127.0.0.1").add("crl.revocation.test", "A", "127.0.0.1").add("ocsp.revocation.test", "A", "127.0.0.1")
+    )
+    with DnsServer(zone) as server, Harness(tls="starttls", faults=[NO_MAIL], **leaf) as h:
+        env = smtp_env(tmp_path / "env", {"host": "localhost", "port": h.port, "anonymous": True})
+        done = doctor(env, "--cafile", authority.cafile, "--dns-server", server.option, "--format", "json")
+    assert done.returncode == 0, done.stdout
+    revocation = checks(done)["revocation"]
+    assert [o["code"] for o in revocation["facts"]["outcomes"]] == ["revocation.crl_good", "revocation.ocsp_good"]
+    assert zone.questions[("crl.revocation.test", "A")] >= 1 and zone.questions[("ocsp.revocation.test", "A")] >= 1
+    assert authority.fetches == {"crl": 1, "ocsp": 1}

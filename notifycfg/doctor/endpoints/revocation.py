@@ -114,7 +114,10 @@ class Revocations:
     timeout: float
     cafile: str | None = None
     transport: http.TransportFor | None = None
+    dns_servers: tuple[tuple[str, int], ...] = ()  # --dns-server: URL hosts are resolved there, and fetched by address
     _crls: dict[str, asyncio.Task[bytes]] = field(default_factory=dict)
+    _parsed: dict[str, asyncio.Task[x509.CertificateRevocationList | None]] = field(default_factory=dict)
+    _signed: dict[tuple[str, bytes], asyncio.Task[bool]] = field(default_factory=dict)
     _ocsp: dict[tuple[str, int], asyncio.Task[bytes]] = field(default_factory=dict)
 
     async def __aenter__(self) -> Revocations:
@@ -162,11 +165,27 @@ class Revocations:
         except Unreachable as exc:
             return exc.outcome
 
+    async def _address(self, url: str) -> tuple[str, dict[str, str]]:
+        """With --dns-server, the URL with its host resolved there (and the Host header it had); else as it is."""
+        u = httpx.URL(url)
+        if not self.dns_servers:
+            return url, {}
+        from notifycfg.doctor.dns import DnsFailure, addresses_of
+
+        try:
+            address = (await addresses_of(u.host, self.dns_servers, self.timeout))[0]
+        except DnsFailure as exc:
+            raise Unreachable(
+                "revocation.unreachable", {"url": url, "where": f"{u.host}:{u.port or 80}", "error": f"DNS {exc.said}"}
+            ) from None
+        return str(u.copy_with(host=address)), {"Host": u.netloc.decode("ascii")}  # httpx brackets an IPv6 host
+
     async def _fetch(self, url: str, limit: int, body: bytes | None = None) -> bytes:
         u = httpx.URL(url)
         where = {"url": url, "where": f"{u.host}:{u.port or 80}"}
-        headers = {"Content-Type": "application/ocsp-request"} if body is not None else {}
-        request = self._http.build_request("POST" if body is not None else "GET", url, content=body, headers=headers)
+        target, headers = await self._address(url)
+        headers |= {"Content-Type": "application/ocsp-request"} if body is not None else {}
+        request = self._http.build_request("POST" if body is not None else "GET", target, content=body, headers=headers)
         try:
             answer = await http.fetch(self._http, request, limit=limit, deadline=self.timeout)
         except http.Deadline:
@@ -185,14 +204,24 @@ class Revocations:
             cache[key] = asyncio.ensure_future(fetch())
         return cache[key]
 
-    async def _crl(self, url: str, cert: x509.Certificate, issuer: x509.Certificate | None) -> Outcome:
+    async def _crl_of(self, url: str) -> x509.CertificateRevocationList | None:
+        """The CRL at `url`, fetched and parsed once per run, off the event loop (a 10 MiB CRL takes a
+        fifth of a second to parse: once, not once per endpoint); None when it is not a CRL."""
         data = await self._once(self._crls, url, lambda: self._fetch(url, MAX_CRL))  # type: ignore[arg-type]
-        try:
-            crl = x509.load_der_x509_crl(data) if not data.startswith(b"-----") else x509.load_pem_x509_crl(data)
-        except ValueError:
+        return await asyncio.to_thread(_load_crl, data)
+
+    async def _crl(self, url: str, cert: x509.Certificate, issuer: x509.Certificate | None) -> Outcome:
+        if url not in self._parsed:
+            self._parsed[url] = asyncio.ensure_future(self._crl_of(url))
+        crl = await self._parsed[url]
+        if crl is None:
             return Outcome("error", "revocation.not_crl", {"url": url})
-        if issuer is not None and not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-            return Outcome("error", "revocation.crl_signature", {"url": url})
+        if issuer is not None:
+            key = (url, issuer.fingerprint(hashes.SHA256()))
+            if key not in self._signed:
+                self._signed[key] = asyncio.ensure_future(asyncio.to_thread(crl.is_signature_valid, issuer.public_key()))  # type: ignore[arg-type]
+            if not await self._signed[key]:
+                return Outcome("error", "revocation.crl_signature", {"url": url})
         revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if revoked is not None:
             since = f"{revoked.revocation_date_utc:%Y-%m-%d}"
@@ -219,11 +248,19 @@ class Revocations:
     async def _reachable(self, url: str) -> None:
         u = httpx.URL(url)
         where = {"url": url, "where": f"{u.host}:{u.port or 80}"}
+        target = httpx.URL((await self._address(url))[0])
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(u.host, u.port or 80), self.timeout)
+            _, writer = await asyncio.wait_for(asyncio.open_connection(target.host, target.port or 80), self.timeout)
         except (OSError, TimeoutError):
             raise Unreachable("revocation.unreachable", {**where, "error": None}) from None
         writer.close()
+
+
+def _load_crl(data: bytes) -> x509.CertificateRevocationList | None:
+    try:
+        return x509.load_der_x509_crl(data) if not data.startswith(b"-----") else x509.load_pem_x509_crl(data)
+    except ValueError:
+        return None
 
 
 def _judge_ocsp(url: str, answer: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate) -> Outcome:

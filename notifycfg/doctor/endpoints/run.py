@@ -45,7 +45,7 @@ async def _probe_all(probed: list[Probed], options: EndpointOptions) -> None:
     waves = -(-len(probed) // options.concurrency)
     deadline = options.timeout * _STEPS_PER_SESSION * sessions * max(waves, 1) + 5
     gate = asyncio.Semaphore(options.concurrency)
-    async with Revocations(options.timeout, options.cafile) as revocations:
+    async with Revocations(options.timeout, options.cafile, dns_servers=options.dns_servers) as revocations:
 
         async def bounded(p: Probed) -> list[Check]:
             async with gate:
