@@ -434,3 +434,44 @@ def test_the_wording_of_every_sender_case_in_each_format(reports, fmt, suffix):
         snapshot.parent.mkdir(parents=True, exist_ok=True)
         snapshot.write_text(out, encoding="utf-8")
     assert out == snapshot.read_text(encoding="utf-8")
+
+
+@pytest.mark.e2e
+def test_a_ptr_fan_out_ends_within_the_documented_bound_and_says_what_it_left(tmp_path):
+    """A relay with 16 addresses, each PTR naming 64 hosts, every answer after 0.4 s (within --timeout 1):
+    about 410 s before. Now at most 10 addresses and 10 names each, within 6 x --timeout per pair; the
+    process is killed (a failure) past the documented bound for one pair, ceil(1/32) x 6 x 1 + 5 = 11 s,
+    and 15 s more for the process itself."""
+    from support.process import measured
+
+    from notifycfg.doctor.options import SenderOptions
+    from notifycfg.doctor.senders.run import run_bound
+
+    z = Zone()
+    good(z, "fanout.example", spf="v=spf1 a:relay.fanout.example -all")
+    addresses = [f"192.0.2.{100 + i}" for i in range(16)]
+    z.add("relay.fanout.example", "A", *addresses)
+    for ip in addresses:
+        reverse = ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+        names = [f"n{j}.{ip.replace('.', '-')}.fanout.example." for j in range(64)]
+        z.add(reverse, "PTR", *names)
+        for name in names:
+            z.add(name.rstrip("."), "A", "198.51.100.1")  # never back to the address
+    z.delay = 0.4
+    org = {"email": {"smtp": {"host": "relay.fanout.example", "port": 587}, "from": {"address": "noreply@fanout.example"}}}
+    env = write_env(tmp_path / "env", {"orgs/acme.yaml": yaml.safe_dump(org)})
+    bound = run_bound(1, SenderOptions(timeout=1.0))
+    with DnsServer(z) as server:
+        run = measured(
+            "doctor", str(env), "--only", "senders", "--dns-server", server.option, "--timeout", "1", "--format", "json", bound=bound + 15
+        )
+    assert run.code in (0, 1), run.err
+    (sender,) = json.loads(run.out)["senders"]
+    checks = {c["id"]: c for c in sender["checks"]}
+    ptr, spf = checks["ptr"], checks["spf"]
+    assert ptr["status"] == "warning" and ptr["code"] in ("ptr.unconfirmed", "ptr.unfinished"), ptr
+    assert set(addresses[10:]) <= set(ptr["facts"]["unchecked"])  # over the cap: named, not checked
+    assert "not checked" in ptr["message"] or "not tried" in ptr["message"]
+    assert spf["facts"]["unchecked"] == addresses[10:] and len(spf["facts"]["results"]) == 10
+    ptr_questions = [q for q in z.questions if q[1] == "PTR"]
+    assert len(ptr_questions) <= 10 and sum(1 for q in z.questions if q[0].startswith("n") and q[1] == "A") <= 100

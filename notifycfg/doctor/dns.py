@@ -14,12 +14,20 @@ import dns.resolver
 FailureKind = Literal["timed out", "SERVFAIL", "NXDOMAIN", "REFUSED", "other"]
 
 
+OVERTIME = "not asked: the time for these checks ran out"
+
+
 class DnsFailure(Exception):
     """A question that got no usable answer (temperror for SPF): never to be reported as a missing record."""
 
     def __init__(self, name: str, rdtype: str, what: FailureKind, detail: str = "") -> None:
         super().__init__(f"{rdtype} {name}: {what}{f' ({detail})' if detail else ''}")
         self.name, self.rdtype, self.what, self.detail = name, rdtype, what, detail
+
+    @property
+    def overtime(self) -> bool:
+        """Not asked at all: the pair's (or the run's) time had run out."""
+        return self.what == "other" and self.detail == OVERTIME
 
     @property
     def said(self) -> str:

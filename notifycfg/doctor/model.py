@@ -21,6 +21,7 @@ EndpointStep = Literal["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "a
 SenderStep = Literal["spf", "dmarc", "dkim", "mx", "ptr"]
 CheckId = EndpointStep | SenderStep
 STEPS: tuple[EndpointStep, ...] = ("dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth")
+SENDER_STEPS: tuple[SenderStep, ...] = ("spf", "dmarc", "dkim", "mx", "ptr")
 
 
 def worst(*statuses: Status) -> Status:

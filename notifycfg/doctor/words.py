@@ -181,7 +181,7 @@ def _spf(f: Facts) -> str:
         text += f": publish a TXT record `v=spf1 ip4:… -all` at {f['domain']}"
     if f["source"] == "resolved":
         text += f" (the addresses are {f['relay']}'s A/AAAA: hosted relays often send from others; list them as sending_ips)"
-    return text
+    return text + _left(f)
 
 
 def _dmarc_shown(f: Facts) -> str:
@@ -194,19 +194,28 @@ def _dmarc_shown(f: Facts) -> str:
 _MET_BY = {"spf": "SPF passes for every sending address", "dkim": "a declared DKIM selector is valid", "none": "no enforcement"}
 
 
+def _left(f: Facts) -> str:
+    """What a capped or interrupted check did not get to, said."""
+    unchecked, names = _items(f.get("unchecked")), f.get("names_not_checked") or 0
+    parts = [f"not checked: {_joined(unchecked)}" if unchecked else "", f"{names} more PTR name(s) not tried" if names else ""]
+    said = "; ".join(p for p in parts if p)
+    return f" ({said}: at most 10 addresses and 10 names each, within the pair's time)" if said else ""
+
+
 def _unconfirmed(f: Facts) -> str:
     missing = []
     for item in _items(f["unconfirmed"]):
         if isinstance(item, dict):
             names = _joined(item["names"])
             missing.append(f"{item['ip']} ({'PTR ' + names + ' does not resolve back to it' if names else 'no PTR'})")
-    return f"no forward-confirmed reverse DNS for {'; '.join(missing)}: Gmail requires it of every sender"
+    return f"no forward-confirmed reverse DNS for {'; '.join(missing)}: Gmail requires it of every sender{_left(f)}"
 
 
 _SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
 
 _SENDERS: dict[str, Callable[[Facts], str]] = {
     **{f"spf.{result}": _spf for result in _SPF_RESULTS},
+    "spf.unfinished": lambda f: f"the sender checks did not finish within {f['deadline']:g} s",
     "spf.no_address": lambda f: f"{f['relay']} has no A/AAAA and deliverability.yaml gives it no sending_ips: nothing to evaluate",
     "dmarc.duplicate": lambda f: f"_dmarc.{f['name']} has {f['count']} DMARC records: receivers ignore them all",
     "dmarc.bad_version": lambda f: f"_dmarc.{f['name']}: the record must start with exactly `v=DMARC1`",
@@ -233,7 +242,8 @@ _SENDERS: dict[str, Callable[[Facts], str]] = {
     "mx.none": lambda f: f"{f['domain']} has no MX, A or AAAA: replies and bounces have nowhere to go",
     "ptr.no_address": lambda f: "no sending address to check",
     "ptr.unconfirmed": _unconfirmed,
-    "ptr.confirmed": lambda f: f"forward-confirmed reverse DNS for {_joined(f['addresses'])}",
+    "ptr.confirmed": lambda f: f"forward-confirmed reverse DNS for {_joined(f['addresses'])}{_left(f)}",
+    "ptr.unfinished": lambda f: f"forward-confirmed reverse DNS for {_joined(f['addresses']) or 'no address'}{_left(f)}",
 }
 for _step in ("spf", "dmarc", "dkim", "mx", "ptr"):
     _SENDERS[f"{_step}.dns_failure"] = lambda f: f"{_dns_failed(f)} (temperror): the check could not be made"

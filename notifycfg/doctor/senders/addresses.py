@@ -8,7 +8,7 @@ from notifycfg.doctor.dns import DnsFailure, ip_literal
 from notifycfg.doctor.facts import Fact
 from notifycfg.doctor.model import Check, CheckId
 from notifycfg.doctor.senders.lookups import Lookups, confirmed
-from notifycfg.doctor.senders.spf import Source
+from notifycfg.doctor.senders.spf import MAX_ADDRESSES, Source
 
 
 def sending_ips(lookups: Lookups, relay: str, declared: tuple[str, ...]) -> tuple[list[str], Source]:
@@ -34,18 +34,34 @@ def mx_check(lookups: Lookups, domain: str) -> Check:
     return Check("mx", "warning", "mx.none", {"domain": domain})
 
 
+MAX_NAMES = 10  # PTR names tried per address
+
+
 def ptr_check(lookups: Lookups, ips: list[str]) -> Check:
-    """Forward-confirmed reverse DNS for every sending address."""
+    """Forward-confirmed reverse DNS for every sending address, at most MAX_ADDRESSES of them and
+    MAX_NAMES names each; what was not checked (over a cap, or past the pair's deadline) is named."""
     if not ips:
         return Check("ptr", "skipped", "ptr.no_address")
     unconfirmed: list[Fact] = []
-    for ip in ips:
-        names = lookups.get(dns.reversename.from_address(ip).to_text(), "PTR")
-        if not any(confirmed(lookups, ip, n) for n in names):
-            unconfirmed.append({"ip": ip, "names": list(names)})
+    unchecked: list[Fact] = list(ips[MAX_ADDRESSES:])
+    names_left = 0
+    for ip in ips[:MAX_ADDRESSES]:
+        try:
+            names = lookups.get(dns.reversename.from_address(ip).to_text(), "PTR")
+            names_left += max(0, len(names) - MAX_NAMES)
+            if not any(confirmed(lookups, ip, n) for n in names[:MAX_NAMES]):
+                unconfirmed.append({"ip": ip, "names": list(names[:MAX_NAMES])})
+        except DnsFailure as exc:
+            if not exc.overtime:
+                raise
+            unchecked.append(ip)
+    left: dict[str, Fact] = {"unchecked": unchecked, "names_not_checked": names_left}
     if unconfirmed:
-        return Check("ptr", "warning", "ptr.unconfirmed", {"unconfirmed": unconfirmed})
-    return Check("ptr", "ok", "ptr.confirmed", {"addresses": list(ips)})
+        return Check("ptr", "warning", "ptr.unconfirmed", {"unconfirmed": unconfirmed, **left})
+    checked = [ip for ip in ips[:MAX_ADDRESSES] if ip not in unchecked]
+    if unchecked:
+        return Check("ptr", "warning", "ptr.unfinished", {"addresses": list[Fact](checked), **left})
+    return Check("ptr", "ok", "ptr.confirmed", {"addresses": list[Fact](checked), **left})
 
 
 def dns_failed(check_id: CheckId, exc: DnsFailure, of_relay: bool = False) -> Check:

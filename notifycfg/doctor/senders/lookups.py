@@ -8,14 +8,16 @@ questions synchronously); a question already in flight is waited for, not asked 
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import threading
+import time
 from typing import Literal, NamedTuple
 
 import dns.exception
 import dns.resolver
 
-from notifycfg.doctor.dns import DnsFailure, failure
+from notifycfg.doctor.dns import OVERTIME, DnsFailure, failure
 
 MAX_ANSWERS = 64  # records kept per answer: more is an attack, not a zone
 TextType = Literal["A", "AAAA", "TXT", "PTR"]
@@ -60,11 +62,18 @@ class Lookups:
     """The run's shared cache: `lookups.get(name, "TXT")` -> Records, `lookups.mx(name)` -> MX records;
     DnsFailure for a question that got no usable answer."""
 
-    def __init__(self, resolver: dns.resolver.Resolver) -> None:
+    def __init__(self, resolver: dns.resolver.Resolver, deadline: float | None = None) -> None:
         self._resolver = resolver
+        self._deadline = deadline  # time.monotonic(): no question is asked after it
         self._lock = threading.Lock()
         self._done: dict[Key, Answer | DnsFailure | _Crashed] = {}
         self._pending: dict[Key, threading.Event] = {}
+
+    def within(self, deadline: float) -> Lookups:
+        """The same cache, for one pair: no question after `deadline` (or the run's, if sooner)."""
+        view = copy.copy(self)  # shares the answers, the lock and the questions in flight
+        view._deadline = deadline if self._deadline is None else min(deadline, self._deadline)
+        return view
 
     def addresses(self, name: str) -> Records:
         """A and AAAA together."""
@@ -78,6 +87,8 @@ class Lookups:
 
     def _answer(self, name: str, rdtype: str) -> Answer:
         key = (name.lower().rstrip("."), rdtype)
+        if self._deadline is not None and time.monotonic() > self._deadline and key not in self._done:
+            raise DnsFailure(*key, "other", OVERTIME)
         while True:
             with self._lock:
                 if key in self._done:

@@ -1,16 +1,22 @@
 """The sender half of a doctor run: which (From domain, relay) pairs the selected organizations send
-as, each checked on a thread (pyspf asks synchronously) with one DNS cache for the run."""
+as, each checked on a thread (pyspf asks synchronously) with one DNS cache for the run.
+
+Bounded as the endpoints are: a pair asks no question after PAIR_BUDGET x --timeout from its start,
+and the run none after ceil(pairs / --concurrency) x that + 5 s; a pair still unfinished then is
+reported so. Zones decide how many addresses and PTR names there are: at most 10 of each are
+checked per pair (spf.MAX_ADDRESSES, addresses.MAX_NAMES), and the rest are named, unchecked."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from notifycfg.compile.endpoint import connection
 from notifycfg.compile.environment import Environment
 from notifycfg.datapath import DataPath, JsonObject, dig
 from notifycfg.doctor.dns import DnsFailure, resolver
-from notifycfg.doctor.model import Check, CheckId, SenderPair
+from notifycfg.doctor.model import SENDER_STEPS, Check, CheckId, SenderPair, skipped
 from notifycfg.doctor.options import SenderOptions
 from notifycfg.doctor.senders.addresses import dns_failed, mx_check, ptr_check, sending_ips
 from notifycfg.doctor.senders.dkim import dkim_check, valid_selector
@@ -49,9 +55,18 @@ def _guarded(check_id: CheckId, run: Callable[[], Check]) -> Check:
         return dns_failed(check_id, exc)
 
 
-def check_pair(lookups: Lookups, pair: SenderPair, timeout: float) -> list[Check]:
+PAIR_BUDGET = 6  # x --timeout: a pair's questions (addresses, SPF, DMARC's walk, DKIM, MX, PTR) all fit in it
+
+
+def run_bound(pairs: int, options: SenderOptions) -> float:
+    """How long a sender run can take at most, in seconds (docs/doctor.md gives the same formula)."""
+    return -(-pairs // options.concurrency) * PAIR_BUDGET * options.timeout + 5
+
+
+def check_pair(shared: Lookups, pair: SenderPair, timeout: float) -> list[Check]:
     """spf, dmarc, dkim, mx, ptr. Each check gets what it needs as arguments: dmarc is handed what spf
     and dkim found, so no order of lines can change a verdict."""
+    lookups = shared.within(time.monotonic() + PAIR_BUDGET * timeout)
     try:
         pair.sending_ips, source = sending_ips(lookups, pair.relay, pair.declared_ips)
     except DnsFailure as exc:  # neither spf nor ptr can be made: both say why
@@ -66,8 +81,16 @@ def check_pair(lookups: Lookups, pair: SenderPair, timeout: float) -> list[Check
 
 
 def run_senders(pairs: list[SenderPair], options: SenderOptions) -> None:
-    lookups = Lookups(resolver(options.dns_servers, options.timeout))
+    bound = run_bound(len(pairs), options)
+    lookups = Lookups(resolver(options.dns_servers, options.timeout), deadline=time.monotonic() + bound)
     with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="doctor-dns") as pool:
         jobs = [pool.submit(check_pair, lookups, p, options.timeout) for p in pairs]
+        done, _ = wait(jobs, timeout=bound)
         for pair, job in zip(pairs, jobs, strict=True):
-            pair.checks = job.result()
+            pair.checks = job.result() if job in done else _unfinished(bound)
+        # threads still running ask no more questions (the run's deadline has passed): they end within --timeout
+
+
+def _unfinished(bound: float) -> list[Check]:
+    first, *rest = SENDER_STEPS
+    return [Check(first, "error", f"{first}.unfinished", {"deadline": bound}), *(skipped(step) for step in rest)]

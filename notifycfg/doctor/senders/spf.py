@@ -81,16 +81,18 @@ def evaluate(lookups: Lookups, ip: str, domain: str, timeout: float) -> SpfResul
 
 
 Source = Literal["declared", "literal", "resolved"]  # where the sending addresses came from
+MAX_ADDRESSES = 10  # sending addresses checked per pair (spf and ptr): the relay's zone decides how many there are
 
 
 def spf_check(lookups: Lookups, domain: str, relay: str, ips: list[str], source: Source, timeout: float) -> Check:
     """SPF for every sending address of the pair; `spf.<the worst result>`."""
     if not ips:
         return Check("spf", "error", "spf.no_address", {"relay": relay})
-    results = [(ip, evaluate(lookups, ip, domain, timeout)) for ip in ips]
+    results = [(ip, evaluate(lookups, ip, domain, timeout)) for ip in ips[:MAX_ADDRESSES]]
     status = worst("ok", *(_STATUS.get(r.result, "error") for _, r in results))
     if source == "resolved":  # hosted relays often send from other addresses than their name's
         status = worst(status, "warning")
     code = max((r.result for _, r in results), key=_RANK.index)
     found: list[Fact] = [{"ip": ip, "result": r.result, "explanation": r.explanation} for ip, r in results]
-    return Check("spf", status, f"spf.{code}", {"domain": domain, "relay": relay, "source": source, "results": found})
+    facts: dict[str, Fact] = {"domain": domain, "relay": relay, "source": source, "results": found}
+    return Check("spf", status, f"spf.{code}", {**facts, "unchecked": list[Fact](ips[MAX_ADDRESSES:])})
