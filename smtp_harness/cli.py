@@ -88,6 +88,14 @@ def main() -> None:
 @_count("--max-rcpt", defaults.DEFAULT_MAX_RCPT, "Recipients per message; the next RCPT is answered 452 4.5.3.")
 @_count("--max-parts", defaults.DEFAULT_MAX_PARTS, "MIME parts a message may have and still be parsed; past it, it is shown raw.")
 @_count("--max-depth", defaults.DEFAULT_MAX_DEPTH, "MIME nesting levels a message may have and still be parsed; past it, it is shown raw.")
+@_count(
+    "--max-encoded-words",
+    defaults.DEFAULT_MAX_ENCODED_WORDS,
+    "RFC 2047 encoded words a header may hold and still be decoded; past it, it is shown as it came, with a note.",
+)
+@_count(
+    "--max-header-decode", defaults.DEFAULT_MAX_HEADER_DECODE, "Bytes of one header's raw value decoded at most; past it, shown as it came."
+)
 @click.option("--http-auth", metavar="USER:PASS", help="Require HTTP basic auth for the page, the API and the live stream.")
 @click.option(
     "--http-allowed-host",

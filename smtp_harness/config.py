@@ -28,6 +28,9 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 # Past these a message is stored and shown raw, never parsed (see smtp_harness.mime).
 DEFAULT_MAX_PARTS = 1000
 DEFAULT_MAX_DEPTH = 50
+# Past these a header is shown raw, never decoded (a Subject of 300,000 encoded words took 4.5 GiB to decode).
+DEFAULT_MAX_ENCODED_WORDS = 100  # RFC 2047 encoded words (=?charset?q?...?=) in one header
+DEFAULT_MAX_HEADER_DECODE = 64 * 1024  # bytes of one header's raw value
 DEFAULT_MAX_RCPT = 1000  # RCPT per transaction; the next is answered 452 4.5.3 (RFC 5321 asks servers for at least 100)
 
 
@@ -51,6 +54,8 @@ class HarnessConfig:
     max_messages, max_bytes, on_full: the memory policy; "reject" answers 452 when full, "evict" drops the oldest.
         max_bytes counts each message's envelope (sender and recipients) as well as its bytes.
     max_parts, max_depth: a message with more MIME parts, or nested deeper, is stored and shown raw, never parsed.
+    max_encoded_words, max_header_decode: a header with more RFC 2047 encoded words, or a longer raw value,
+    is shown as it came, never decoded, with a note.
     max_rcpt: recipients per transaction; the next RCPT is answered 452 4.5.3.
     """
 
@@ -77,6 +82,8 @@ class HarnessConfig:
     on_full: OnFull = "reject"
     max_parts: int = DEFAULT_MAX_PARTS
     max_depth: int = DEFAULT_MAX_DEPTH
+    max_encoded_words: int = DEFAULT_MAX_ENCODED_WORDS
+    max_header_decode: int = DEFAULT_MAX_HEADER_DECODE
     max_rcpt: int = DEFAULT_MAX_RCPT
 
     @classmethod
@@ -87,7 +94,14 @@ class HarnessConfig:
 
     def limits(self) -> dict[str, int]:
         """The caps a client or a viewer runs into, as /api/stats shows them."""
-        return {"max_parts": self.max_parts, "max_depth": self.max_depth, "max_rcpt": self.max_rcpt, "size_limit": self.size_limit}
+        return {
+            "max_parts": self.max_parts,
+            "max_depth": self.max_depth,
+            "max_encoded_words": self.max_encoded_words,
+            "max_header_decode": self.max_header_decode,
+            "max_rcpt": self.max_rcpt,
+            "size_limit": self.size_limit,
+        }
 
     def check(self) -> None:
         """ValueError naming the first option combination that cannot work."""
@@ -101,7 +115,7 @@ class HarnessConfig:
             raise ValueError("auth_required needs at least one user")
         if self.on_full not in ON_FULL:
             raise ValueError(f"on_full must be one of {', '.join(ON_FULL)}")
-        for name in ("max_parts", "max_depth", "max_rcpt"):
+        for name in ("max_parts", "max_depth", "max_encoded_words", "max_header_decode", "max_rcpt"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1")
         http_host = self.http_host or self.host

@@ -68,6 +68,8 @@ class AsyncHarness:
             max_rcpt=cfg.max_rcpt,
             max_parts=cfg.max_parts,
             max_depth=cfg.max_depth,
+            max_encoded_words=cfg.max_encoded_words,
+            max_header_decode=cfg.max_header_decode,
         )
         self._handler = handler
         context = server_tls.context if server_tls else None

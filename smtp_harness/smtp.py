@@ -15,7 +15,14 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, DEFAULT_MAX_RCPT, HarnessConfig
+from smtp_harness.config import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_ENCODED_WORDS,
+    DEFAULT_MAX_HEADER_DECODE,
+    DEFAULT_MAX_PARTS,
+    DEFAULT_MAX_RCPT,
+    HarnessConfig,
+)
 from smtp_harness.faults import FaultController, Stage
 from smtp_harness.maildir import Maildir
 from smtp_harness.store import MessageStore, StoreFull, footprint
@@ -106,9 +113,12 @@ class CaptureHandler:
         max_rcpt: int = DEFAULT_MAX_RCPT,
         max_parts: int = DEFAULT_MAX_PARTS,
         max_depth: int = DEFAULT_MAX_DEPTH,
+        max_encoded_words: int = DEFAULT_MAX_ENCODED_WORDS,
+        max_header_decode: int = DEFAULT_MAX_HEADER_DECODE,
     ) -> None:
         self.store = store
         self.max_rcpt, self.max_parts, self.max_depth = max_rcpt, max_parts, max_depth
+        self.max_encoded_words, self.max_header_decode = max_encoded_words, max_header_decode
         self.offer_auth = offer_auth
         self.faults = faults
         self.implicit_tls = implicit_tls
@@ -217,6 +227,8 @@ class CaptureHandler:
             received_at=time.time(),
             max_parts=self.max_parts,
             max_depth=self.max_depth,
+            max_encoded_words=self.max_encoded_words,
+            max_header_decode=self.max_header_decode,
         )
         if self.maildir is not None:
             try:

@@ -23,7 +23,7 @@ from email.parser import BytesParser
 from typing import Generic, TypeVar, overload
 
 from smtp_harness import mime
-from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, FILTERS
+from smtp_harness.config import DEFAULT_MAX_DEPTH, DEFAULT_MAX_ENCODED_WORDS, DEFAULT_MAX_HEADER_DECODE, DEFAULT_MAX_PARTS, FILTERS
 from smtp_harness.jsontypes import JsonObject
 from smtp_harness.store import Captured, MessageStore, run_on
 
@@ -61,6 +61,8 @@ class Message(Captured):
 
     max_parts: int = DEFAULT_MAX_PARTS
     max_depth: int = DEFAULT_MAX_DEPTH
+    max_encoded_words: int = DEFAULT_MAX_ENCODED_WORDS
+    max_header_decode: int = DEFAULT_MAX_HEADER_DECODE
     _notes: list[str] = field(default_factory=list, init=False, repr=False)
 
     @computed
@@ -95,6 +97,19 @@ class Message(Captured):
         return _parse(self._block, headersonly=True)
 
     def header(self, name: str) -> str | None:
+        """The header decoded (encoded words and all), or as it came when it is over the decoding caps."""
+        raw = next((str(v) for n, v in self.head.raw_items() if n.lower() == name.lower()), None)
+        if raw is None:
+            return None
+        words = raw.count("=?")  # at least as many as the encoded words it holds: cheap, and never decodes
+        if words > self.max_encoded_words or len(raw) > self.max_header_decode:
+            note = (
+                f"the {name} header is shown as it came, not decoded: {words} encoded word(s) in {len(raw)} characters "
+                f"(the harness decodes at most {self.max_encoded_words} words and {self.max_header_decode} bytes)"
+            )
+            if note not in self._notes:
+                self._notes.append(note)
+            return raw
         try:
             value = self.head.get(name)
         except Exception as exc:  # the email package raises many kinds on hostile headers: shown raw instead

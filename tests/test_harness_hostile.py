@@ -126,6 +126,7 @@ def test_recipients_are_capped_per_transaction():
     assert len(accepted) == 1000 and replies[1000].startswith(b"452 4.5.3"), replies[1000]
     assert all(r.startswith(b"452 4.5.3") for r in replies[1000:])
     assert stats["max_rcpt"] == 1000 and stats["max_parts"] == 1000 and stats["max_depth"] == 50
+    assert stats["max_encoded_words"] == 100 and stats["max_header_decode"] == 65536
 
 
 def test_the_envelope_counts_toward_the_byte_budget():
@@ -155,7 +156,16 @@ def test_the_caps_are_options_and_shown_in_stats():
     assert [r[:3] for r in replies] == [b"250"] * 5 + [b"452"] * 2
     assert (stats["max_rcpt"], stats["max_parts"], stats["max_depth"]) == (5, 10, 3)
     assert detail["note"] == "not parsed: more than 10 MIME parts (the harness's limit); shown raw"
-    for option in ("--max-rcpt", "--max-parts", "--max-depth"):
+    with Harness(max_encoded_words=2, max_header_decode=1000) as h:
+        send_raw(h, b"From: a@example.com\r\nSubject: =?utf-8?q?one?= =?utf-8?q?two?= =?utf-8?q?three?=\r\n\r\nbody\r\n")
+        (message,) = h.wait_for(1, timeout=10)
+        stats = json.loads(request(h, "/api/stats")[2])
+        detail = json.loads(request(h, f"/api/messages/{message.id}")[2])
+    assert (stats["max_encoded_words"], stats["max_header_decode"]) == (2, 1000)
+    assert (
+        detail["subject"] == "=?utf-8?q?one?= =?utf-8?q?two?= =?utf-8?q?three?=" and "Subject header is shown as it came" in detail["note"]
+    )
+    for option in ("--max-rcpt", "--max-parts", "--max-depth", "--max-encoded-words", "--max-header-decode"):
         assert CliRunner().invoke(main, ["serve", option, "0"]).exit_code == 2
 
 
@@ -172,3 +182,45 @@ def test_the_fast_subject_is_what_the_email_package_says(value, name):
     expected = BytesParser(policy=policy.default).parsebytes(raw).get("Subject")
     message = Message("1", "a@example.com", ("b@example.com",), raw, False, None, None, "127.0.0.1:1", 0.0)
     assert message.subject == (None if expected is None else str(expected))
+
+
+@pytest.mark.e2e
+def test_a_subject_of_300000_encoded_words_is_shown_as_it_came(tmp_path):
+    """6.5 MB of `=?utf-8?q?...?=` in one Subject (under SIZE): decoding it grew the harness to 4.5 GiB and the
+    next list took 10 s. As a real process: the subject is listed as it came, with a note, and the
+    harness's peak memory stays under 500 MiB."""
+    import re
+    import smtplib
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    words = "\r\n ".join(f"=?utf-8?q?w{i:06d}?=" for i in range(300_000))  # folded, as a client would send it
+    raw = f"From: a@example.com\r\nTo: b@example.com\r\nSubject: {words}\r\n\r\nbody\r\n".encode()
+    assert len(raw) > 6_500_000
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smtp_harness", "serve", "--smtp-port", "0", "--http-port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        ready = server.stdout.readline() if server.stdout else ""
+        smtp_port, http_port = re.findall(r":(\d+)", ready)[:2]
+        with smtplib.SMTP("127.0.0.1", int(smtp_port), timeout=30) as client:
+            client.sendmail("a@example.com", ["b@example.com"], raw)
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/messages", timeout=30) as answer:
+            (listed,) = json.loads(answer.read())["messages"]
+        listing = time.monotonic() - started  # reported, not asserted
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/messages/{listed['id']}", timeout=30) as answer:
+            detail = json.loads(answer.read())
+        peak_kib = int(re.search(r"VmHWM:\s+(\d+)", Path(f"/proc/{server.pid}/status").read_text()).group(1))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout:
+            server.stdout.close()
+    assert listed["subject"] == words  # as it came: not one word decoded
+    assert "Subject header is shown as it came, not decoded: 300000 encoded word(s)" in detail["note"]
+    assert peak_kib < 500 * 1024, peak_kib
+    print(f"harness peak {peak_kib / 1024:.0f} MiB; the list answered in {listing:.2f} s")
