@@ -232,11 +232,13 @@ def test_a_lone_surrogate_from_the_platform_is_shown_escaped_in_every_format(wor
     standin, env, env_vars, guids = world
     assert cli("apply", str(env), "--cafile", standin.ca_path, env=env_vars).returncode == 0
     standin.store[guids["host"].lower()]["Email.Smtp.Host"] = "smtp\ud800.example.com"
+    outputs = {}
     for fmt in ("text", "json", "markdown"):
         run = measured("plan", str(env), "--cafile", standin.ca_path, "--format", fmt, env=env_vars)  # a real stdout, UTF-8
         assert run.code == 1, (fmt, run.err)
         assert "internal error" not in run.err and "ud800" in run.out, (fmt, run.out)
-    as_json = json.loads(measured("plan", str(env), "--cafile", standin.ca_path, "--format", "json", env=env_vars).out)
+        outputs[fmt] = run.out
+    as_json = json.loads(outputs["json"])
     host = next(p for p in as_json["partitions"] if p["partition"] == "host")
     (change,) = [c for c in host["changes"] if c["key"] == "Email.Smtp.Host"]
     assert change["old"] == "smtp\\ud800.example.com"  # the escape, as text
