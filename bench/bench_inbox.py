@@ -86,7 +86,7 @@ def summary_passes(passes: int = 20, count: int = 1_000) -> dict[str, dict[str, 
     from email import policy
     from email.parser import BytesParser
 
-    from smtp_harness.store import Message
+    from smtp_harness.views import Message
 
     raws = [realistic(i) for i in range(count)]
 
