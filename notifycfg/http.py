@@ -144,15 +144,23 @@ class Decoder:
         if self._zlib is None or self._zlib.eof:
             return b""
         try:
-            return self._count(self._zlib.decompress(b"", self._limit - self._total + 1))
+            rest = self._count(self._zlib.decompress(b"", self._limit - self._total + 1))
         except zlib.error:
             raise BodyRefused("coding", f"the answer's {self._coding} coding does not decode") from None
+        if not _ended(self._zlib):  # the stream stopped before its end: a partial body is not the answer
+            raise BodyRefused("coding", f"the answer's {self._coding} coding ends before its end (truncated)")
+        return rest
 
     def _count(self, data: bytes) -> bytes:
         self._total += len(data)
         if self._total > self._limit:
             raise BodyRefused("too-large", f"the answer is larger than {_size(self._limit)} (decoded); not read further")
         return data
+
+
+def _ended(inflater: zlib._Decompress) -> bool:
+    """Whether the compressed stream reached its end (read now: decompress() changes it)."""
+    return inflater.eof
 
 
 def _size(limit: int) -> str:

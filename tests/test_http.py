@@ -83,8 +83,9 @@ def test_the_client_asks_only_for_the_codings_it_reads():
         ("br", b"\x0b\x02\x80hello\x03", "'br' is not one we read"),
         ("compress", b"x", "'compress' is not one we read"),
         ("gzip", b"not gzip at all", "gzip coding does not decode"),
+        ("gzip", gzip.compress(b"x" * 5000, mtime=0)[:-12], "gzip coding ends before its end"),
     ],
-    ids=["gzip-gzip", "deflate-gzip", "br", "compress", "broken-gzip"],  # the same on every xdist worker
+    ids=["gzip-gzip", "deflate-gzip", "br", "compress", "broken-gzip", "truncated-gzip"],  # the same on every xdist worker
 )
 def test_stacked_unknown_and_broken_codings_are_refused(coding, body, words):
     with pytest.raises(http.BodyRefused) as refused:
