@@ -18,6 +18,7 @@ other-case keys and extra fields. Served over real TLS (trustme) on loopback.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import secrets
 import ssl
@@ -48,6 +49,9 @@ class Faults:
     drop_next: int = 0  # this many API requests dropped without an answer
     token_uses: int | None = None  # a token stops working after this many uses
     wrapped: bool = False  # answer {"settings": [...]} with other-case keys and extra fields
+    refuse_writes: tuple[int, object] | None = (
+        None  # answer every PUT with this status and JSON body; "{sent}" in it echoes the PUT's password
+    )
     seed: int = 7
 
 
@@ -145,6 +149,13 @@ class StandIn:
         refused = await self._guard(request, "PM.Setting.Write", partition)
         if refused is not None:
             return refused
+        if self.faults.refuse_writes is not None:  # a platform that echoes what it was sent, secrets included
+            status, said = self.faults.refuse_writes
+            sent = next(
+                (str(s.get("value")) for s in body.get("settings", []) if isinstance(s, dict) and str(s.get("key")).endswith("Password")),
+                "",
+            )
+            return web.json_response(json.loads(json.dumps(said).replace("{sent}", sent)), status=status)
         settings = body.get("settings")
         if not isinstance(settings, list) or not all(isinstance(s, dict) and isinstance(s.get("value"), str) for s in settings):
             return web.json_response({"error": "settings must be a list of {key, value} strings"}, status=400)

@@ -270,3 +270,22 @@ def test_a_proxy_that_echoes_the_request_never_reaches_the_output(platform):
             said = done.stdout + done.stderr
             assert done.returncode == 2 and "407 Proxy Authentication Required" in said, said
             assert secret not in said and "Basic" not in said and "\x1b" not in said, said
+
+
+def test_a_refusal_carries_the_platforms_own_words_never_a_secret(platform):
+    """The platform's message (`message`, `error`, `title` or `detail`) follows the status; what it echoes of
+    the request is no way out for a secret, and its control characters are shown, not obeyed."""
+    standin, _ = platform
+    together = "Email.Smtp.Host, Email.Smtp.Port and Email.Smtp.FromEmail must be sent together"
+    standin.faults.refuse_writes = (409, {"message": together})
+    done = _run(platform, "apply")
+    assert done.returncode == 1 and f"the platform answered 409: {together}" in done.stdout, done.stdout
+    standin.faults.refuse_writes = (400, {"error": {"message": "bad value '{sent}' for Email.Smtp.Password\x1b[2J" + "x" * 400}})
+    for fmt in ("text", "json", "markdown"):
+        done = _run(platform, "apply", "--format", fmt)  # _run fails the test on any secret in the output
+        said = done.stdout + done.stderr
+        assert done.returncode == 1 and "bad value" in said and "(secret)" in said.replace("\\", ""), said
+        assert "\x1b" not in said and "x" * 300 not in said  # shown escaped, and bounded
+    standin.faults.refuse_writes = (403, {"title": "Forbidden", "detail": "scope missing"})
+    done = _run(platform, "apply")
+    assert "forbidden; the client needs the scope PM.Setting.Write: Forbidden" in done.stdout, done.stdout

@@ -32,6 +32,7 @@ import httpx
 
 from notifycfg import http
 from notifycfg.http import Answer
+from notifycfg.outside import visible
 from notifycfg.platform.config import PlatformConfig
 from notifycfg.platform.proxy import Proxy, proxy_for
 from notifycfg.secrets import SecretError
@@ -147,8 +148,9 @@ class SettingsClient:
         response = await self._send("POST", self.config.token_url, "the token endpoint", data=form)
         self.stats.tokens += 1
         if response.status_code in (400, 401):
-            raise PlatformError("auth", f"the token endpoint refused client {self.config.client_id} ({response.status_code})")
-        self._raise_for(response, "the token endpoint", "")
+            said = platform_words(response, (secret,))
+            raise PlatformError("auth", f"the token endpoint refused client {self.config.client_id} ({response.status_code}){said}")
+        self._raise_for(response, "the token endpoint", "", sent=(secret,))
         try:
             token = response.json()["access_token"]
         except (ValueError, KeyError, TypeError):
@@ -178,26 +180,28 @@ class SettingsClient:
             response = await self._send(method, url, where, headers={"Authorization": f"Bearer {token}"}, **kwargs)
             if response.status_code == 401:
                 raise PlatformError("auth", f"the platform refused a fresh token for {where}")
-        self._raise_for(response, where, scope, guid)
+        self._raise_for(response, where, scope, guid, sent=_secrets_sent(kwargs))
         return response
 
-    def _raise_for(self, response: Answer, where: str, scope: str, guid: str = "") -> None:
+    def _raise_for(self, response: Answer, where: str, scope: str, guid: str = "", sent: tuple[str, ...] = ()) -> None:
+        """A refusal as a PlatformError: its class, the status, and the platform's own words (secrets we sent hidden)."""
         code = response.status_code
         if 300 <= code < 400:
             raise PlatformError("protocol", f"{where}: the platform answered {code} (a redirect); redirects are never followed")
         if code < 400:
             return
+        said = platform_words(response, sent)
         if code == 403:
-            raise PlatformError("permission", f"{where}: forbidden; the client needs the scope {scope}")
+            raise PlatformError("permission", f"{where}: forbidden; the client needs the scope {scope}{said}")
         if code == 404:
-            raise PlatformError("not-found", f"{where}: partition {guid} not found")
+            raise PlatformError("not-found", f"{where}: partition {guid} not found{said}")
         if code == 407:
             raise PlatformError("connection", f"{where}: a proxy answered 407 (proxy authentication required)")
         if code == 429:
-            raise PlatformError("rate-limited", f"{where}: still rate limited after {self._retry.attempts} tries")
+            raise PlatformError("rate-limited", f"{where}: still rate limited after {self._retry.attempts} tries{said}")
         if code >= 500:
-            raise PlatformError("server", f"{where}: the platform answered {code}")
-        raise PlatformError("protocol", f"{where}: the platform answered {code}")
+            raise PlatformError("server", f"{where}: the platform answered {code}{said}")
+        raise PlatformError("protocol", f"{where}: the platform answered {code}{said}")
 
     async def _send(self, method: str, url: str, where: str, **kwargs: Any) -> Answer:
         """One call with its retries (Retry.should_retry decides). When they run out, the last answer is
@@ -245,6 +249,37 @@ class SettingsClient:
             raise PlatformError("protocol", f"{where}: the answer's content encoding does not decode") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             raise PlatformError("connection", f"{host} dropped the connection", retryable=True) from None
+
+
+MAX_WORDS = 300  # characters of the platform's message shown
+
+
+def platform_words(answer: Answer, sent: tuple[str, ...] = ()) -> str:
+    """`: <the platform's message>` from a refusal's JSON body (`message`, else `error`, `title` or `detail`,
+    or an `error` object's `message`), or "". Bounded, control characters shown as escapes, and every
+    secret this call sent (a password written, the client secret) replaced: a platform may echo them."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return ""
+    fields = {str(k).lower(): v for k, v in body.items()} if isinstance(body, dict) else {}
+    nested = fields.get("error")
+    if isinstance(nested, dict):
+        fields = {"message": next((v for k, v in nested.items() if str(k).lower() == "message"), None), **fields}
+    text = next((v for v in (fields.get(k) for k in ("message", "error", "title", "detail")) if isinstance(v, str) and v.strip()), None)
+    if text is None:
+        return ""
+    for secret in sorted((s for s in sent if s), key=len, reverse=True):
+        text = text.replace(secret, "(secret)")
+    shown = visible(text.strip())
+    return f": {shown[: MAX_WORDS - 1]}…" if len(shown) > MAX_WORDS else f": {shown}"
+
+
+def _secrets_sent(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    """The secret values in a call's body: the passwords a PUT writes."""
+    body = kwargs.get("json")
+    settings = body.get("settings", []) if isinstance(body, dict) else []
+    return tuple(str(s["value"]) for s in settings if isinstance(s, dict) and str(s.get("key", "")).lower().endswith("password"))
 
 
 def _refusal(exc: httpx.ProxyError) -> str:
