@@ -289,3 +289,25 @@ def test_a_refusal_carries_the_platforms_own_words_never_a_secret(platform):
     standin.faults.refuse_writes = (403, {"title": "Forbidden", "detail": "scope missing"})
     done = _run(platform, "apply")
     assert "forbidden; the client needs the scope PM.Setting.Write: Forbidden" in done.stdout, done.stdout
+
+
+def test_the_host_partition_written_as_the_platform_writes_it(tmp_path):
+    """`host_partition: ""` is the host partition as UiPath's own release notes write it; it is sent exactly
+    so (partitionGlobalId ""), and plans in sync after an apply."""
+    import re
+
+    guids = partitions_of(CONFIGS / "staging")
+    standin = StandIn(
+        ["", *(g for name, g in guids.items() if name != "host")],
+        {"notifycfg-staging": Client(CLIENT_SECRET, {"PM.Setting.Read", "PM.Setting.Write"})},
+    )
+    with Served(standin, tmp_path) as running:
+        env = staging_copy(tmp_path, running.url)
+        platform_yaml = env / "platform.yaml"
+        platform_yaml.write_text(re.sub(r"^host_partition: .*$", 'host_partition: ""', platform_yaml.read_text(), flags=re.M))
+        assert cli("validate", str(env)).returncode == 0
+        run = lambda *args: cli(*args, str(env), "--cafile", running.ca_path, env=_secrets_env())  # noqa: E731
+        assert run("apply").returncode == 0
+        assert "" in running.puts() and running.store[""]["Email.Smtp.Host"]  # the host's settings, under ""
+        planned = run("plan")
+    assert planned.returncode == 0, planned.stdout
