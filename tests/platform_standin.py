@@ -56,8 +56,10 @@ class Faults:
 
 
 class StandIn:
-    def __init__(self, partitions: list[str], clients: dict[str, Client], base: str = "/identity_") -> None:
+    def __init__(self, partitions: list[str], clients: dict[str, Client], base: str = "/identity_", related_keys: bool = True) -> None:
         self.base = base
+        self.related_keys = related_keys  # the platform's rule: Host, Port and FromEmail together in one PUT
+        self.ids: dict[tuple[str, str], int] = {}  # (partition, key) -> the row's id, as GET and PUT show it
         self.store: dict[str, dict[str, str]] = {p.lower(): {} for p in partitions}
         self.clients = clients
         self.faults = Faults()
@@ -68,6 +70,7 @@ class StandIn:
         self.answered_429 = 0
         self.dropped = 0
         self.secrets_seen: list[str] = []  # every password written, for the tests' secret searches
+        self.refused_puts = 0  # PUTs refused by the related-keys rule
         self._rng = random.Random(self.faults.seed)
         self.url = ""
         self.ca_path = ""
@@ -159,11 +162,23 @@ class StandIn:
         settings = body.get("settings")
         if not isinstance(settings, list) or not all(isinstance(s, dict) and isinstance(s.get("value"), str) for s in settings):
             return web.json_response({"error": "settings must be a list of {key, value} strings"}, status=400)
+        keys_sent = {str(s["key"]) for s in settings}
+        related = {"Email.Smtp.Host", "Email.Smtp.Port", "Email.Smtp.FromEmail"}
+        if self.related_keys and any(k.startswith("Email.Smtp.") for k in keys_sent) and not related <= keys_sent:
+            self.refused_puts += 1
+            return web.json_response(
+                {"message": "Email.Smtp.Host, Email.Smtp.Port and Email.Smtp.FromEmail must be sent together"}, status=409
+            )
+        rows = []
         for setting in settings:
             if str(setting["key"]).endswith("Password"):
                 self.secrets_seen.append(setting["value"])
-            self.store[partition.lower()][str(setting["key"])] = setting["value"]
-        return web.json_response({"updated": len(settings)})
+            key = str(setting["key"])
+            self.store[partition.lower()][key] = setting["value"]
+            row_id = self.ids.setdefault((partition.lower(), key), len(self.ids) + 1)
+            shown = MASK if key.endswith("Password") else setting["value"]
+            rows.append({"id": row_id, "key": key, "value": shown, "partitionGlobalId": partition})
+        return web.json_response(rows)  # the rows written, as SettingDto
 
     def puts(self) -> list[str]:
         return [p for method, p in self.requests if method == "PUT"]

@@ -349,3 +349,35 @@ def test_every_platform_state_that_imports_plans_in_sync(current):
         for partition in env_partitions(env, config, None):
             planned = compare(partition, dict(current[partition.name]), rotate=False)
             assert planned.in_sync, (partition.name, planned.changes, planned.drift, planned.password_reason, files)
+
+
+def test_each_one_key_change_lands_under_the_related_keys_rule(world):
+    """The platform wants Host, Port and FromEmail together in one PUT (the stand-in refuses otherwise, 409):
+    after a first apply, a change of one key of each kind lands, no PUT is refused, and plan is in sync after.
+    (A PUT of the changed keys alone, as apply made before, was refused for the host and every organization
+    sharing its server.)"""
+    standin, env, env_vars, guids = world
+    assert standin.related_keys  # the platform's rule, on
+    assert run(world, "apply").returncode == 0
+
+    def change(relative: str, edit) -> None:
+        path = env / relative
+        data = yaml.safe_load(path.read_text())
+        edit(data)
+        path.write_text(yaml.safe_dump(data))
+
+    steps = [
+        ("host.yaml", lambda d: d["email"]["smtp"].update(port=2525), ()),  # the host's port
+        ("orgs/globex.yaml", lambda d: d["email"]["from"].update(display_name="Globex Mail"), ()),  # an org's display name
+        (None, None, ("--rotate-passwords",)),  # a password rotation: every password written again
+    ]
+    for relative, edit, extra in steps:
+        if relative:
+            change(relative, edit)
+        puts_before = len(standin.puts())
+        applied = run(world, "apply", *extra)
+        assert applied.returncode == 0, (relative, extra, applied.stdout)
+        assert len(standin.puts()) > puts_before and standin.refused_puts == 0, (relative, extra)
+        assert run(world, "plan").returncode == 0, (relative, extra)  # in sync after
+    host = standin.store[guids["host"].lower()]
+    assert host["Email.Smtp.Port"] == "2525" and standin.store[guids["globex"].lower()]["Email.Smtp.FromDisplayName"] == "Globex Mail"

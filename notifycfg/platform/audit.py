@@ -62,7 +62,9 @@ class AuditLog:
 
     def line(self, outcome: Outcome) -> JsonObject:
         plan = outcome.plan
-        keys = sorted(plan.body())  # the password's key is named when it was written; its value never is
+        # what the apply changed (every PUT carries all of the partition's keys: the platform wants them together);
+        # the password's key is named when it was written, its value never is
+        keys = sorted({c.key for c in plan.changes} | ({PASSWORD} if plan.password_reason else set()))
         return {
             "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "actor": self._provenance.actor,

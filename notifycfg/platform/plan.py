@@ -35,8 +35,13 @@ class PartitionPlan:
         return not (self.changes or self.password_reason or self.drift or self.error)
 
     def body(self) -> dict[str, str | None]:
-        """The keys to PUT: the changed ones, and the password (None: resolve it) when it is written."""
-        out: dict[str, str | None] = {c.key: c.new for c in self.changes}
+        """The keys to PUT: every mapped key of the partition, as the portal's Save sends them, since the
+        platform wants related keys (Host, Port, FromEmail) together in one request ("uip admin smtp" in
+        UiPath's CLI guide: its update "merges, it doesn't replace"); the password (None: resolve it) only
+        when it is written, never read back nor re-sent masked. What changes is still `changes`."""
+        target = self.partition.target
+        out: dict[str, str | None] = dict(target.values) if target is not None else {c.key: c.new for c in self.changes}
+        out.pop(PASSWORD, None)
         if self.password_reason:
             out[PASSWORD] = None
         return out
