@@ -24,6 +24,7 @@ import secrets
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import trustme
 from aiohttp import web
@@ -71,6 +72,8 @@ class StandIn:
         self.dropped = 0
         self.secrets_seen: list[str] = []  # every password written, for the tests' secret searches
         self.refused_puts = 0  # PUTs refused by the related-keys rule
+        self.hidden_ids: set[str] = set()  # keys whose rows GET shows without an id
+        self.deletes: list[tuple[str, str]] = []  # (partition, key) deleted
         self._rng = random.Random(self.faults.seed)
         self.url = ""
         self.ca_path = ""
@@ -82,6 +85,7 @@ class StandIn:
         app.router.add_post(f"{self.base}/connect/token", self._token)
         app.router.add_get(f"{self.base}/api/Setting", self._get)
         app.router.add_put(f"{self.base}/api/Setting", self._put)
+        app.router.add_delete(f"{self.base}/api/Setting/{{id}}", self._delete)
         return app
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -137,7 +141,11 @@ class StandIn:
             return refused
         stored = self.store[partition.lower()]
         keys = request.query.getall("key", [])
-        pairs = [{"key": k, "value": MASK if k.endswith("Password") else stored[k]} for k in keys if k in stored]
+        pairs: list[dict[str, Any]] = [
+            {"id": self._id(partition, k), "key": k, "value": MASK if k.endswith("Password") else stored[k]} for k in keys if k in stored
+        ]
+        if self.hidden_ids:  # a platform that shows some rows without their id
+            pairs = [{k: v for k, v in p.items() if not (k == "id" and p["key"] in self.hidden_ids)} for p in pairs]
         if self.faults.wrapped:
             pairs = [{"Key": p["key"].upper(), "Value": p["value"], "lastModified": "2026-11-27T00:00:00Z"} for p in pairs]
             return web.json_response({"settings": pairs, "partitionGlobalId": partition})
@@ -175,10 +183,27 @@ class StandIn:
                 self.secrets_seen.append(setting["value"])
             key = str(setting["key"])
             self.store[partition.lower()][key] = setting["value"]
-            row_id = self.ids.setdefault((partition.lower(), key), len(self.ids) + 1)
+            row_id = self._id(partition, key)
             shown = MASK if key.endswith("Password") else setting["value"]
             rows.append({"id": row_id, "key": key, "value": shown, "partitionGlobalId": partition})
         return web.json_response(rows)  # the rows written, as SettingDto
+
+    def _id(self, partition: str, key: str) -> int:
+        return self.ids.setdefault((partition.lower(), key), len(self.ids) + 1)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        """DELETE /api/Setting/{id}: "Deletes the specified setting" (the Identity API reference)."""
+        row = next(((p, k) for (p, k), i in self.ids.items() if str(i) == request.match_info["id"]), None)
+        partition = row[0] if row else ""
+        refused = await self._guard(request, "PM.Setting.Write", partition if row else next(iter(self.store), ""))
+        if refused is not None:
+            return refused
+        if row is None or row[1] not in self.store.get(row[0], {}):
+            return web.json_response({"message": "setting not found"}, status=404)
+        del self.store[row[0]][row[1]]
+        del self.ids[row]
+        self.deletes.append(row)
+        return web.Response(status=204)
 
     def puts(self) -> list[str]:
         return [p for method, p in self.requests if method == "PUT"]

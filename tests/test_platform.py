@@ -141,21 +141,51 @@ def test_rate_limits_expiring_tokens_drops_and_wrapped_answers_are_survived(worl
     assert standin.answered_429 == 6 + 5 and standin.dropped == 2  # a GET for each partition, a PUT for each written
 
 
-def test_plan_reports_drift_it_cannot_undo(world):
+def test_a_drifted_partition_is_reset_only_when_asked(world, tmp_path):
+    """acme is left at defaults by the repository, but the platform holds email settings for it (and a
+    setting of another kind): plan says what a reset deletes, apply leaves it and names --reset, and
+    apply --reset deletes exactly its Email.Smtp rows by id (the masked password's too), nothing else."""
     standin, _, _, guids = world
     assert run(world, "apply").returncode == 0
-    standin.store[guids["acme"].lower()]["Email.Smtp.Host"] = "rogue.example.com"
+    acme = standin.store[guids["acme"].lower()]
+    acme.update({"Email.Smtp.Host": "rogue.example.com", "Email.Smtp.Port": "25", "Email.Smtp.Password": "rogue-pw", "Auth.Other": "kept"})
+    others = {g: dict(v) for g, v in standin.store.items() if g != guids["acme"].lower()}
     done = run(world, "plan")
-    assert done.returncode == 1 and "drift: the platform holds Email.Smtp.Host" in done.stdout
-    assert "offers no way to return a partition to defaults" in done.stdout
+    assert done.returncode == 1 and f"acme ({guids['acme']}): drift: the platform holds Email.Smtp.Host, Email.Smtp.Port" in done.stdout
+    assert (
+        "reset: delete 3 setting(s) (Email.Smtp.Host, Email.Smtp.Password, Email.Smtp.Port); acme then uses the host's settings"
+        in done.stdout
+    )
     applied = run(world, "apply")
-    assert applied.returncode == 1 and f"acme ({guids['acme']}): untouched" in applied.stdout
+    assert applied.returncode == 1 and f"acme ({guids['acme']}): untouched" in applied.stdout and "apply --reset" in applied.stdout
+    assert set(acme) == {"Email.Smtp.Host", "Email.Smtp.Port", "Email.Smtp.Password", "Auth.Other"}  # left as it was
+    audit = tmp_path / "audit.jsonl"
+    reset = run(world, "apply", "--reset", "--audit", str(audit))
+    assert reset.returncode == 0, reset.stdout
+    assert "reset: deleted 3 setting(s); acme now uses the host's settings" in reset.stdout and "3 DELETE" in reset.stdout
+    assert acme == {"Auth.Other": "kept"}  # exactly its email rows, by id
+    assert {g: v for g, v in standin.store.items() if g != guids["acme"].lower()} == others  # no other partition touched
+    assert {p for p, _ in standin.deletes} == {guids["acme"].lower()}
+    (line,) = [json.loads(x) for x in audit.read_text().splitlines()]
+    assert (line["organization"], line["result"]) == ("acme", "applied")
+    assert line["keys"] == ["Email.Smtp.Host", "Email.Smtp.Password", "Email.Smtp.Port"] and line["secret_keys"] == ["Email.Smtp.Password"]
+    assert run(world, "plan").returncode == 0
     standin.store[guids["host"].lower()]["Email.Smtp.Port"] = "25"
     done = run(world, "plan")
     assert 'Email.Smtp.Port: "25" -> "587"' in done.stdout
     as_json = json.loads(run(world, "plan", "--format", "json").stdout)
     host = next(p for p in as_json["partitions"] if p["partition"] == "host")
     assert host["changes"] == [{"key": "Email.Smtp.Port", "old": "25", "new": "587"}] and host["password"] == "its server or login changes"
+
+
+def test_a_row_the_platform_shows_without_an_id_is_said_to_remain(world):
+    standin, _, _, guids = world
+    assert run(world, "apply").returncode == 0
+    standin.store[guids["acme"].lower()].update({"Email.Smtp.Host": "rogue.example.com", "Email.Smtp.Password": "rogue-pw"})
+    standin.hidden_ids = {"Email.Smtp.Password"}
+    reset = run(world, "apply", "--reset")
+    assert reset.returncode == 0, reset.stdout
+    assert "deleted 1 setting(s)" in reset.stdout and "may remain: Email.Smtp.Password (the platform showed no id for it)" in reset.stdout
 
 
 def test_untrusted_platform_certificate(world):

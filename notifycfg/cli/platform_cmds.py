@@ -59,10 +59,10 @@ def _network(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _options(cafile: str | None, timeout: float, concurrency: int, proxy: str | None, rotate: bool = False) -> Any:
+def _options(cafile: str | None, timeout: float, concurrency: int, proxy: str | None, rotate: bool = False, reset: bool = False) -> Any:
     from notifycfg.platform.bridge import Options
 
-    return Options(cafile=cafile, timeout=timeout, concurrency=concurrency, rotate_passwords=rotate, proxy=proxy)
+    return Options(cafile=cafile, timeout=timeout, concurrency=concurrency, rotate_passwords=rotate, reset=reset, proxy=proxy)
 
 
 def _valid(env_dir: str, orgs: tuple[str, ...], what: str, strict: bool = False) -> Any:
@@ -147,6 +147,12 @@ def plan(
     metavar="FILE",
     help="Append one JSON line per partition written: time, actor, commit, environment, partition, keys, result.",
 )
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Delete the email settings (Email.Smtp.*, by id) of a partition the repository leaves at defaults, "
+    "so it uses the host's again; without it such a partition is left as it is.",
+)
 @format_option(APPLY)
 def apply(
     env_dir: str,
@@ -157,9 +163,10 @@ def apply(
     proxy: str | None,
     rotate_passwords: bool,
     audit: str | None,
+    reset: bool,
     fmt: str,
 ) -> None:
-    """Make the platform hold what the repository says: one PUT per partition with exactly the changed keys.
+    """Make the platform hold what the repository says: one PUT per partition that changes, carrying all its keys.
 
     The environment is validated strictly first. Each written partition is read
     back and every non-secret key confirmed. Prints per partition `applied`,
@@ -173,7 +180,7 @@ def apply(
     from notifycfg.secrets import resolve
 
     env = _valid(env_dir, orgs, "apply", strict=True)
-    options = _options(cafile, timeout, concurrency, proxy, rotate_passwords)
+    options = _options(cafile, timeout, concurrency, proxy, rotate_passwords, reset)
     with _audit_log(audit, env.root.resolve().name, env.root) as log:
         try:
             result = bridge.apply(env, sorted(set(orgs)) or None, resolve, options, log.record if log else None)

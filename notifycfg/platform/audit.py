@@ -65,6 +65,8 @@ class AuditLog:
         # what the apply changed (every PUT carries all of the partition's keys: the platform wants them together);
         # the password's key is named when it was written, its value never is
         keys = sorted({c.key for c in plan.changes} | ({PASSWORD} if plan.password_reason else set()))
+        if plan.drift:  # a reset: the rows it deleted
+            keys = sorted(r.key for r in plan.reset_rows if r.id is not None)
         return {
             "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "actor": self._provenance.actor,

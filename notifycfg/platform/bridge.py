@@ -26,6 +26,7 @@ class Options:
     timeout: float = 30.0
     concurrency: int = 8
     rotate_passwords: bool = False
+    reset: bool = False  # --reset: delete the email settings of a partition the repository leaves at defaults
     retry: Retry = field(default_factory=Retry)
     proxy: str | None = None  # --proxy; None: HTTPS_PROXY/HTTP_PROXY and NO_PROXY decide
 
@@ -40,7 +41,7 @@ class Outcome:
     plan: PartitionPlan
     status: ApplyStatus
     reason: str = ""
-    written: bool = False  # a PUT was sent (whatever came of it)
+    written: bool = False  # a PUT or a DELETE was sent (whatever came of it)
 
 
 @dataclass(frozen=True)
@@ -118,30 +119,35 @@ def apply(
     async def run() -> ApplyResult:
         async with _client(config, resolve, options) as client:
             plans = await _planned(client, chosen, options)
-            jobs = [partial(_recorded, client, p, resolve, record) for p in plans]
+            jobs = [partial(_recorded, client, p, resolve, record, options.reset) for p in plans]
             outcomes = await gather_bounded(jobs, options.concurrency)
-            return ApplyResult(outcomes, {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens})
+            requests = {"GET": client.stats.gets, "PUT": client.stats.puts, "token": client.stats.tokens}
+            return ApplyResult(outcomes, requests | ({"DELETE": client.stats.deletes} if client.stats.deletes else {}))
 
     return asyncio.run(run())
 
 
-async def _recorded(client: SettingsClient, plan: PartitionPlan, resolve: Resolver, record: Callable[[Outcome], None] | None) -> Outcome:
-    outcome = await _apply_one(client, plan, resolve)
+async def _recorded(
+    client: SettingsClient, plan: PartitionPlan, resolve: Resolver, record: Callable[[Outcome], None] | None, reset: bool = False
+) -> Outcome:
+    outcome = await _apply_one(client, plan, resolve, reset)
     if record is not None and outcome.written:
         record(outcome)
     return outcome
 
 
-async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resolver) -> Outcome:
+async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resolver, reset: bool = False) -> Outcome:
     if plan.error is not None:
         return Outcome(plan, "failed", f"{plan.error.kind}: {plan.error.message}")
-    if plan.drift:
+    if plan.drift and not reset:
+        count = len(plan.reset_rows)
         return Outcome(
             plan,
             "untouched",
-            "the platform holds custom settings the repository leaves at defaults; the settings "
-            "API offers no way to return a partition to defaults (reset it in the portal)",
+            f"the platform holds custom settings the repository leaves at defaults: apply --reset deletes them ({count} setting(s))",
         )
+    if plan.drift:
+        return await _reset(client, plan)
     target = plan.partition.target
     if plan.in_sync or target is None:  # defaults the platform also holds: in sync (drift is above)
         return Outcome(plan, "unchanged")
@@ -162,3 +168,25 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
     if differ:
         return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}", written=True)
     return Outcome(plan, "applied", written=True)
+
+
+async def _reset(client: SettingsClient, plan: PartitionPlan) -> Outcome:
+    """Delete exactly the partition's Email.Smtp rows, by id, then read back: the partition then uses the host's settings."""
+    guid, name = plan.partition.guid, plan.partition.name
+    hidden = [r.key for r in plan.reset_rows if r.id is None]
+    deleted = 0
+    try:
+        for row in plan.reset_rows:
+            if row.id is not None:
+                await client.delete(guid, row.id)
+                deleted += 1
+        back = await client.read(guid, KEYS)
+    except PlatformError as exc:
+        return Outcome(plan, "failed", f"{exc.kind}: {exc.message} (reset: {deleted} setting(s) deleted before)", written=deleted > 0)
+    remaining = sorted(k for k, v in back.items() if v != "" and k not in hidden)
+    if remaining:
+        return Outcome(plan, "failed", f"server: read back after the reset still holds {', '.join(remaining)}", written=True)
+    said = f"reset: deleted {deleted} setting(s); {name} now uses the host's settings"
+    if hidden:  # GET showed no id: nothing to delete it by
+        said += f"; may remain: {', '.join(hidden)} (the platform showed no id for it)"
+    return Outcome(plan, "applied", said, written=deleted > 0)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -84,6 +85,7 @@ class Retry:
 class Stats:
     gets: int = 0
     puts: int = 0
+    deletes: int = 0
     tokens: int = 0
     retries: int = 0
     waits: list[float] = field(default_factory=list)
@@ -159,12 +161,22 @@ class SettingsClient:
             raise PlatformError("protocol", "the token endpoint's answer has no access_token")
         return token
 
-    async def read(self, guid: str, keys: tuple[str, ...]) -> dict[str, str]:
-        """The partition's current values by key (keys matched case-insensitively)."""
+    async def rows(self, guid: str, keys: tuple[str, ...]) -> list[Row]:
+        """The partition's current settings among `keys` (matched case-insensitively), each with its id."""
         params = [("partitionGlobalId", guid), *(("key", k) for k in keys)]
         response = await self._authorized("GET", self.config.settings_url, guid, "PM.Setting.Read", params=params)
         self.stats.gets += 1
         return _settings(response, keys)
+
+    async def read(self, guid: str, keys: tuple[str, ...]) -> dict[str, str]:
+        """The partition's current values by key."""
+        return {row.key: row.value for row in await self.rows(guid, keys)}
+
+    async def delete(self, guid: str, row_id: str) -> None:
+        """DELETE {identity}/api/Setting/{id}: "Deletes the specified setting" (the Identity API reference)."""
+        url = f"{self.config.settings_url}/{quote(row_id, safe='')}"
+        await self._authorized("DELETE", url, guid, "PM.Setting.Write")
+        self.stats.deletes += 1
 
     async def write(self, guid: str, values: Mapping[str, str]) -> None:
         body = {"settings": [{"key": k, "value": v} for k, v in values.items()], "partitionGlobalId": guid}
@@ -323,8 +335,17 @@ def _tls_reason(exc: Exception) -> str:
     return "handshake failed"
 
 
-def _settings(response: Answer, keys: tuple[str, ...]) -> dict[str, str]:
-    """A list of {key, value}, or an object holding one under `settings`; extra fields and key case ignored."""
+@dataclass(frozen=True)
+class Row:
+    """One stored setting as GET shows it (a SettingDto): its id (None when the platform shows none), key and value."""
+
+    id: str | None
+    key: str
+    value: str
+
+
+def _settings(response: Answer, keys: tuple[str, ...]) -> list[Row]:
+    """A list of {id, key, value}, or an object holding one under `settings`; extra fields and key case ignored."""
     try:
         body = response.json()
     except ValueError:
@@ -334,15 +355,17 @@ def _settings(response: Answer, keys: tuple[str, ...]) -> dict[str, str]:
     if not isinstance(body, list):
         raise PlatformError("protocol", "the settings answer is not a list of {key, value}")
     wanted = {k.lower(): k for k in keys}
-    out: dict[str, str] = {}
+    out: dict[str, Row] = {}
     for item in body:
         if not isinstance(item, dict):
             raise PlatformError("protocol", "a setting in the answer is not an object")
         fields = {str(k).lower(): v for k, v in item.items()}
-        key, value = fields.get("key"), fields.get("value")
+        key, value, row_id = fields.get("key"), fields.get("value"), fields.get("id")
         if isinstance(key, str) and key.lower() in wanted and (value is None or isinstance(value, str | int | float | bool)):
-            out[wanted[key.lower()]] = "" if value is None else _text(str(value).lower() if isinstance(value, bool) else str(value))
-    return out
+            text = "" if value is None else _text(str(value).lower() if isinstance(value, bool) else str(value))
+            ident = _text(str(row_id)) if isinstance(row_id, str | int) and not isinstance(row_id, bool) and str(row_id) else None
+            out[wanted[key.lower()]] = Row(ident, wanted[key.lower()], text)
+    return list(out.values())
 
 
 def _text(value: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
-from notifycfg.platform.client import PlatformError, SettingsClient
+from notifycfg.platform.client import PlatformError, Row, SettingsClient
 from notifycfg.platform.mapping import HOST, KEYS, PASSWORD, SERVER_KEYS, Partition, same
 
 T = TypeVar("T")
@@ -28,7 +28,13 @@ class PartitionPlan:
     changes: list[KeyChange] = field(default_factory=list)
     password_reason: str | None = None  # why the password is written; None: it is not
     drift: list[str] = field(default_factory=list)  # keys set on a partition the repository leaves at defaults
+    rows: list[Row] = field(default_factory=list)  # what GET showed, with ids: what a reset deletes
     error: PlatformError | None = None
+
+    @property
+    def reset_rows(self) -> list[Row]:
+        """With drift, every Email.Smtp row GET showed (the masked password's included): what --reset deletes."""
+        return sorted(self.rows, key=lambda r: r.key) if self.drift else []
 
     @property
     def in_sync(self) -> bool:
@@ -102,9 +108,11 @@ async def gather_bounded(jobs: Sequence[Callable[[], Awaitable[T]]], concurrency
 async def make_plan(client: SettingsClient, partitions: list[Partition], rotate: bool, concurrency: int) -> list[PartitionPlan]:
     async def job(partition: Partition) -> PartitionPlan:
         try:
-            current = await client.read(partition.guid, KEYS)
+            rows = await client.rows(partition.guid, KEYS)
         except PlatformError as exc:
             return PartitionPlan(partition, error=exc)
-        return compare(partition, current, rotate)
+        plan = compare(partition, {r.key: r.value for r in rows}, rotate)
+        plan.rows = rows
+        return plan
 
     return await gather_bounded([partial(job, p) for p in partitions], concurrency)

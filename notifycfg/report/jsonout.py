@@ -116,6 +116,7 @@ def _plan(plan: PartitionPlan) -> dict[str, Any]:
         "password": plan.password_reason,
         "credentials_from_host": plan.partition.crosses,
         "drift": plan.drift,
+        "reset": [{"id": r.id, "key": r.key} for r in plan.reset_rows],
         "error": {"class": plan.error.kind, "message": plan.error.message} if plan.error else None,
     }
 

@@ -114,7 +114,7 @@ def _plan_row(plan: PartitionPlan) -> list[str]:
     if plan.error is not None:
         status = f"❌ failed: {md(plan.error.kind)}: {md(plan.error.message)}"
     elif plan.drift:
-        status = f"⚠️ drift: the platform holds {md(', '.join(plan.drift))}; left untouched"
+        status = f"⚠️ drift: the platform holds {md(', '.join(plan.drift))}; apply \\-\\-reset deletes {len(plan.reset_rows)} setting\\(s\\)"
     elif plan.partition.target is None:
         status = "in sync (platform defaults)"
     elif plan.in_sync:
@@ -149,7 +149,8 @@ def platform_plan(result: PlanResult) -> str:
 def platform_apply(result: ApplyResult) -> str:
     outcomes, requests = result.outcomes, result.requests
     summary = ", ".join(f"{n} {status}" for status, n in result.counts.items())
-    head = _verdict(result.ok, "apply", f"{summary}; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT")
+    deleted = f", {requests['DELETE']} DELETE" if requests.get("DELETE") else ""
+    head = _verdict(result.ok, "apply", f"{summary}; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT{deleted}")
     rows = [[md(o.plan.partition.name), md(o.plan.partition.guid), o.status, md(o.reason)] for o in outcomes]
     return document([head, "", *table(["organization", "partition", "result", "reason"], rows)], "--format json")
 

@@ -133,9 +133,11 @@ def _plan_lines(plan: PartitionPlan) -> list[str]:
     if plan.error is not None:
         return [f"{_partition(plan)}: failed: {plan.error.kind}: {plan.error.message}"]
     if plan.drift:
+        rows = plan.reset_rows
         return [
             f"{_partition(plan)}: drift: the platform holds {', '.join(plan.drift)}, but the repository leaves {name} at the "
-            "platform's defaults; the settings API offers no way to return a partition to defaults: left untouched"
+            f"platform's defaults; reset: delete {len(rows)} setting(s) ({', '.join(r.key for r in rows)}); {name} then uses "
+            "the host's settings (apply --reset)"
         ]
     if plan.partition.target is None:
         return [f"{_partition(plan)}: in sync (the platform's default mail settings; nothing written)"]
@@ -171,5 +173,6 @@ def platform_apply(result: ApplyResult) -> str:
         "apply: "
         + ", ".join(f"{n} {status}" for status, n in result.counts.items() if n or status == "applied")
         + f"; requests: {requests.get('GET', 0)} GET, {requests.get('PUT', 0)} PUT"
+        + (f", {requests['DELETE']} DELETE" if requests.get("DELETE") else "")
     )
     return _lines(lines)
