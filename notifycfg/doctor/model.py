@@ -12,16 +12,15 @@ from typing import Literal
 
 from notifycfg.compile.endpoint import Endpoint
 from notifycfg.config.problems import failing
+from notifycfg.doctor.facts import SENDER_STEPS as SENDER_STEPS
+from notifycfg.doctor.facts import STEPS as STEPS
+from notifycfg.doctor.facts import CheckId as CheckId
+from notifycfg.doctor.facts import EndpointStep as EndpointStep
 from notifycfg.doctor.facts import Fact, Facts
 from notifycfg.doctor.words import sentence
 
 Status = Literal["ok", "warning", "error", "skipped"]
 ORDER: dict[Status, int] = {"ok": 0, "skipped": 1, "warning": 2, "error": 3}
-EndpointStep = Literal["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
-SenderStep = Literal["spf", "dmarc", "dkim", "mx", "ptr"]
-CheckId = EndpointStep | SenderStep
-STEPS: tuple[EndpointStep, ...] = ("dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth")
-SENDER_STEPS: tuple[SenderStep, ...] = ("spf", "dmarc", "dkim", "mx", "ptr")
 
 
 def worst(*statuses: Status) -> Status:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from notifycfg.doctor.facts import Fact, Facts
+from notifycfg.doctor.facts import MAX_ADDRESSES, MAX_NAMES, SENDER_STEPS, SPF_RESULTS, STEPS, Fact, Facts
 from notifycfg.outside import shown, visible
 
 
@@ -199,7 +199,7 @@ def _left(f: Facts) -> str:
     unchecked, names = _items(f.get("unchecked")), f.get("names_not_checked") or 0
     parts = [f"not checked: {_joined(unchecked)}" if unchecked else "", f"{names} more PTR name(s) not tried" if names else ""]
     said = "; ".join(p for p in parts if p)
-    return f" ({said}: at most 10 addresses and 10 names each, within the pair's time)" if said else ""
+    return f" ({said}: at most {MAX_ADDRESSES} addresses and {MAX_NAMES} names each, within the pair's time)" if said else ""
 
 
 def _unconfirmed(f: Facts) -> str:
@@ -211,10 +211,8 @@ def _unconfirmed(f: Facts) -> str:
     return f"no forward-confirmed reverse DNS for {'; '.join(missing)}: Gmail requires it of every sender{_left(f)}"
 
 
-_SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
-
 _SENDERS: dict[str, Callable[[Facts], str]] = {
-    **{f"spf.{result}": _spf for result in _SPF_RESULTS},
+    **{f"spf.{result}": _spf for result in SPF_RESULTS},
     "spf.unfinished": lambda f: f"the sender checks did not finish within {f['deadline']:g} s",
     "spf.no_address": lambda f: f"{f['relay']} has no A/AAAA and deliverability.yaml gives it no sending_ips: nothing to evaluate",
     "dmarc.duplicate": lambda f: f"_dmarc.{f['name']} has {f['count']} DMARC records: receivers ignore them all",
@@ -245,14 +243,11 @@ _SENDERS: dict[str, Callable[[Facts], str]] = {
     "ptr.confirmed": lambda f: f"forward-confirmed reverse DNS for {_joined(f['addresses'])}{_left(f)}",
     "ptr.unfinished": lambda f: f"forward-confirmed reverse DNS for {_joined(f['addresses']) or 'no address'}{_left(f)}",
 }
-for _step in ("spf", "dmarc", "dkim", "mx", "ptr"):
+for _step in SENDER_STEPS:
     _SENDERS[f"{_step}.dns_failure"] = lambda f: f"{_dns_failed(f)} (temperror): the check could not be made"
     _SENDERS[f"{_step}.relay_dns_failure"] = lambda f: f"{_dns_failed(f)} for the relay's addresses (temperror)"
 
-_SKIPPED = {
-    f"{step}.skipped": (lambda f: "skipped: an earlier check failed")
-    for step in ("dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth", "spf", "dmarc", "dkim", "mx", "ptr")
-}
+_SKIPPED = {f"{step}.skipped": (lambda f: "skipped: an earlier check failed") for step in (*STEPS, *SENDER_STEPS)}
 
 WORDS: dict[str, Callable[[Facts], str]] = {**_ENDPOINTS, **_REVOCATION, **_SENDERS, **_SKIPPED}
 CODES: Sequence[str] = tuple(WORDS)

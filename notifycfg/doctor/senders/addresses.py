@@ -5,10 +5,10 @@ from __future__ import annotations
 import dns.reversename
 
 from notifycfg.doctor.dns import DnsFailure, ip_literal
-from notifycfg.doctor.facts import Fact
+from notifycfg.doctor.facts import MAX_ADDRESSES, MAX_NAMES, Fact
 from notifycfg.doctor.model import Check, CheckId
 from notifycfg.doctor.senders.lookups import Lookups, confirmed
-from notifycfg.doctor.senders.spf import MAX_ADDRESSES, Source
+from notifycfg.doctor.senders.spf import Source
 
 
 def sending_ips(lookups: Lookups, relay: str, declared: tuple[str, ...]) -> tuple[list[str], Source]:
@@ -32,9 +32,6 @@ def mx_check(lookups: Lookups, domain: str) -> Check:
     if implicit:
         return Check("mx", "ok", "mx.implicit", {"domain": domain, "addresses": list(implicit)})
     return Check("mx", "warning", "mx.none", {"domain": domain})
-
-
-MAX_NAMES = 10  # PTR names tried per address
 
 
 def ptr_check(lookups: Lookups, ips: list[str]) -> Check:

@@ -4,7 +4,7 @@ as, each checked on a thread (pyspf asks synchronously) with one DNS cache for t
 Bounded as the endpoints are: a pair asks no question after PAIR_BUDGET x --timeout from its start,
 and the run none after ceil(pairs / --concurrency) x that + 5 s; a pair still unfinished then is
 reported so. Zones decide how many addresses and PTR names there are: at most 10 of each are
-checked per pair (spf.MAX_ADDRESSES, addresses.MAX_NAMES), and the rest are named, unchecked."""
+checked per pair (facts.MAX_ADDRESSES, facts.MAX_NAMES), and the rest are named, unchecked."""
 
 from __future__ import annotations
 

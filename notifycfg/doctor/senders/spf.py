@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from notifycfg.doctor.dns import DnsFailure
-from notifycfg.doctor.facts import Fact
+from notifycfg.doctor.facts import MAX_ADDRESSES, SPF_RESULTS, Fact, SpfVerdict
 from notifycfg.doctor.model import Check, Status, worst
 from notifycfg.doctor.senders.lookups import Lookups, TextType
 
@@ -59,9 +59,6 @@ class _Query(spf.query):  # type: ignore[misc]
         return [(r.encode("utf-8"),) for r in records] if qtype == "TXT" else list(records)
 
 
-SpfVerdict = Literal["pass", "fail", "softfail", "neutral", "none", "permerror", "temperror"]
-# worst last: which result names the check when addresses differ
-_RANK: tuple[SpfVerdict, ...] = ("pass", "neutral", "softfail", "none", "fail", "temperror", "permerror")
 _STATUS: dict[SpfVerdict, Status] = {"pass": "ok", "softfail": "warning", "neutral": "warning"}
 
 
@@ -76,12 +73,11 @@ def evaluate(lookups: Lookups, ip: str, domain: str, timeout: float) -> SpfResul
     query = _Query(lookups, time.monotonic() + timeout, i=ip, s=f"postmaster@{domain}", h=domain, timeout=timeout, querytime=0)
     result, _code, explanation = query.check()
     verdict = str(result)
-    known = next((r for r in _RANK if r == verdict), None)  # pyspf's own words, read as our Literal
+    known = next((r for r in SPF_RESULTS if r == verdict), None)  # pyspf's own words, read as our Literal
     return SpfResult(known or "permerror", str(explanation))
 
 
 Source = Literal["declared", "literal", "resolved"]  # where the sending addresses came from
-MAX_ADDRESSES = 10  # sending addresses checked per pair (spf and ptr): the relay's zone decides how many there are
 
 
 def spf_check(lookups: Lookups, domain: str, relay: str, ips: list[str], source: Source, timeout: float) -> Check:
@@ -92,7 +88,7 @@ def spf_check(lookups: Lookups, domain: str, relay: str, ips: list[str], source:
     status = worst("ok", *(_STATUS.get(r.result, "error") for _, r in results))
     if source == "resolved":  # hosted relays often send from other addresses than their name's
         status = worst(status, "warning")
-    code = max((r.result for _, r in results), key=_RANK.index)
+    code = max((r.result for _, r in results), key=SPF_RESULTS.index)
     found: list[Fact] = [{"ip": ip, "result": r.result, "explanation": r.explanation} for ip, r in results]
     facts: dict[str, Fact] = {"domain": domain, "relay": relay, "source": source, "results": found}
     return Check("spf", status, f"spf.{code}", {**facts, "unchecked": list[Fact](ips[MAX_ADDRESSES:])})
