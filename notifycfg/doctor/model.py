@@ -57,6 +57,12 @@ def skipped(step: CheckId) -> Check:
     return Check(step, "skipped", f"{step}.skipped")
 
 
+def unfinished(steps: tuple[CheckId, ...], deadline: float) -> list[Check]:
+    """A probe or a pair the run's bound cut short: its first check an error (`<step>.unfinished`), the rest skipped."""
+    first, *rest = steps
+    return [Check(first, "error", f"{first}.unfinished", {"deadline": deadline}), *(skipped(step) for step in rest)]
+
+
 def combined(step: CheckId, outcomes: list[Outcome], key: str = "outcomes") -> Check:
     """A check made of several outcomes: the worst decides its status and code (the first of equals)."""
     first = max(outcomes, key=lambda o: ORDER[o.status])
@@ -114,6 +120,11 @@ class Group:
     orgs: list[str]
     checks: list[Check]
     verdict: Status
+
+    @property
+    def title(self) -> str:
+        """How reports head the group: `host:port (mode)`, or `sender domain via relay`."""
+        return f"sender {self.name}" if self.kind == "sender" else self.name
 
 
 @dataclass

@@ -194,8 +194,7 @@ def doctor(result: DoctorResult) -> str:
     lines = [head, "", *table(["organization", "endpoint", "verdict", "sender", "sender verdict"], rows)]
     for group in result.groups():
         body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in group.checks])
-        name = f"sender {group.name}" if group.kind == "sender" else group.name
-        lines += details(f"{name} ({group.verdict}), used by {', '.join(group.orgs)}", body)
+        lines += details(f"{group.title} ({group.verdict}), used by {', '.join(group.orgs)}", body)
     return document(lines, "--format json")
 
 

@@ -116,7 +116,7 @@ def doctor(result: DoctorResult) -> str:
     lines = [f"{org}: {result.org_endpoint[org]}: {verdict}" for org, verdict in result.org_verdicts().items()]
     lines += [f"{org}: sender {result.org_sender[org]}: {verdict}" for org, verdict in result.sender_verdicts().items()]
     for group in result.groups():
-        lines += ["", f"{'sender ' if group.kind == 'sender' else ''}{group.name}, used by {', '.join(group.orgs)}"]
+        lines += ["", f"{group.title}, used by {', '.join(group.orgs)}"]
         lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in group.checks]
     lines += ["", f"doctor: {'ok' if result.ok else 'failed'}: {result.summary()}"]
     return _lines(lines)

@@ -10,7 +10,7 @@ from notifycfg.compile.endpoint import Endpoint, connection
 from notifycfg.compile.environment import Environment
 from notifycfg.doctor.endpoints.probe import probe
 from notifycfg.doctor.endpoints.revocation import Revocations
-from notifycfg.doctor.model import STEPS, Check, Login, Probed, skipped
+from notifycfg.doctor.model import STEPS, Check, Login, Probed, unfinished
 from notifycfg.doctor.options import EndpointOptions
 
 # Steps per endpoint (revocation fetches included), and one more session per further login: what bounds the whole run.
@@ -61,9 +61,4 @@ async def _gather(probed: list[Probed], bounded: Callable[[Probed], Awaitable[li
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     for task, p in tasks.items():
-        p.checks = task.result() if task in done and not task.cancelled() else _unfinished(deadline)
-
-
-def _unfinished(deadline: float) -> list[Check]:
-    first, *rest = STEPS
-    return [Check(first, "error", f"{first}.unfinished", {"deadline": deadline}), *(skipped(step) for step in rest)]
+        p.checks = task.result() if task in done and not task.cancelled() else unfinished(STEPS, deadline)

@@ -16,7 +16,7 @@ from notifycfg.compile.endpoint import connection
 from notifycfg.compile.environment import Environment
 from notifycfg.datapath import DataPath, JsonObject, dig
 from notifycfg.doctor.dns import DnsFailure, resolver
-from notifycfg.doctor.model import SENDER_STEPS, Check, CheckId, SenderPair, skipped
+from notifycfg.doctor.model import SENDER_STEPS, Check, CheckId, SenderPair, unfinished
 from notifycfg.doctor.options import SenderOptions
 from notifycfg.doctor.senders.addresses import dns_failed, mx_check, ptr_check, sending_ips
 from notifycfg.doctor.senders.dkim import dkim_check, valid_selector
@@ -87,10 +87,5 @@ def run_senders(pairs: list[SenderPair], options: SenderOptions) -> None:
         jobs = [pool.submit(check_pair, lookups, p, options.timeout) for p in pairs]
         done, _ = wait(jobs, timeout=bound)
         for pair, job in zip(pairs, jobs, strict=True):
-            pair.checks = job.result() if job in done else _unfinished(bound)
+            pair.checks = job.result() if job in done else unfinished(SENDER_STEPS, bound)
         # threads still running ask no more questions (the run's deadline has passed): they end within --timeout
-
-
-def _unfinished(bound: float) -> list[Check]:
-    first, *rest = SENDER_STEPS
-    return [Check(first, "error", f"{first}.unfinished", {"deadline": bound}), *(skipped(step) for step in rest)]
