@@ -17,10 +17,11 @@ import asyncio
 import datetime
 import ssl
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from cryptography import x509
@@ -38,7 +39,21 @@ from notifycfg.doctor.model import Check, Outcome, combined
 MAX_CRL = 10 * 1024 * 1024
 MAX_OCSP = 1024 * 1024
 SKEW = datetime.timedelta(minutes=5)  # clocks differ: an answer this far outside its window is still taken
-Key = str | tuple[str, int]  # a CRL URL, or (OCSP URL, serial)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _once(cache: dict[K, asyncio.Task[V]], key: K, make: Callable[[], Awaitable[V]]) -> asyncio.Task[V]:
+    """The one task for `key` (a fetch, a parse, a signature check): made when first asked, shared by every endpoint after."""
+    if key not in cache:
+        cache[key] = asyncio.ensure_future(make())
+    return cache[key]
+
+
+def _where(url: str) -> dict[str, str]:
+    """A revocation URL as its outcomes name it: the URL, and HOST:PORT (what a firewall rule needs)."""
+    u = httpx.URL(url)
+    return {"url": url, "where": f"{u.host}:{u.port or 80}"}
 
 
 class Unreachable(Exception):
@@ -175,14 +190,11 @@ class Revocations:
         try:
             address = (await addresses_of(u.host, self.dns_servers, self.timeout))[0]
         except DnsFailure as exc:
-            raise Unreachable(
-                "revocation.unreachable", {"url": url, "where": f"{u.host}:{u.port or 80}", "error": f"DNS {exc.said}"}
-            ) from None
+            raise Unreachable("revocation.unreachable", {**_where(url), "error": f"DNS {exc.said}"}) from None
         return str(u.copy_with(host=address)), {"Host": u.netloc.decode("ascii")}  # httpx brackets an IPv6 host
 
     async def _fetch(self, url: str, limit: int, body: bytes | None = None) -> bytes:
-        u = httpx.URL(url)
-        where = {"url": url, "where": f"{u.host}:{u.port or 80}"}
+        where = _where(url)
         target, headers = await self._address(url)
         headers |= {"Content-Type": "application/ocsp-request"} if body is not None else {}
         request = self._http.build_request("POST" if body is not None else "GET", target, content=body, headers=headers)
@@ -199,28 +211,20 @@ class Revocations:
             raise Unreachable("revocation.http_status", {**where, "status": answer.status_code})
         return answer.content
 
-    def _once(self, cache: dict[Key, asyncio.Task[bytes]], key: Key, fetch: Callable[[], Awaitable[bytes]]) -> asyncio.Task[bytes]:
-        if key not in cache:
-            cache[key] = asyncio.ensure_future(fetch())
-        return cache[key]
-
     async def _crl_of(self, url: str) -> x509.CertificateRevocationList | None:
         """The CRL at `url`, fetched and parsed once per run, off the event loop (a 10 MiB CRL takes a
         fifth of a second to parse: once, not once per endpoint); None when it is not a CRL."""
-        data = await self._once(self._crls, url, lambda: self._fetch(url, MAX_CRL))  # type: ignore[arg-type]
+        data = await _once(self._crls, url, lambda: self._fetch(url, MAX_CRL))
         return await asyncio.to_thread(_load_crl, data)
 
     async def _crl(self, url: str, cert: x509.Certificate, issuer: x509.Certificate | None) -> Outcome:
-        if url not in self._parsed:
-            self._parsed[url] = asyncio.ensure_future(self._crl_of(url))
-        crl = await self._parsed[url]
+        crl = await _once(self._parsed, url, lambda: self._crl_of(url))
         if crl is None:
             return Outcome("error", "revocation.not_crl", {"url": url})
         if issuer is not None:
             key = (url, issuer.fingerprint(hashes.SHA256()))
-            if key not in self._signed:
-                self._signed[key] = asyncio.ensure_future(asyncio.to_thread(crl.is_signature_valid, issuer.public_key()))  # type: ignore[arg-type]
-            if not await self._signed[key]:
+            signed = _once(self._signed, key, lambda: asyncio.to_thread(crl.is_signature_valid, issuer.public_key()))  # type: ignore[arg-type]
+            if not await signed:
                 return Outcome("error", "revocation.crl_signature", {"url": url})
         revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if revoked is not None:
@@ -236,7 +240,7 @@ class Revocations:
             return Outcome("ok", "revocation.ocsp_reachable", {"url": url})
         request = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1()).build()  # noqa: S303 - OCSP's CertID uses SHA-1
         der = request.public_bytes(serialization.Encoding.DER)
-        data = await self._once(self._ocsp, (url, cert.serial_number), lambda: self._fetch(url, MAX_OCSP, der))  # type: ignore[arg-type]
+        data = await _once(self._ocsp, (url, cert.serial_number), lambda: self._fetch(url, MAX_OCSP, der))
         try:
             answer = ocsp.load_der_ocsp_response(data)
         except ValueError:
@@ -246,13 +250,11 @@ class Revocations:
         return _judge_ocsp(url, answer, cert, issuer)
 
     async def _reachable(self, url: str) -> None:
-        u = httpx.URL(url)
-        where = {"url": url, "where": f"{u.host}:{u.port or 80}"}
         target = httpx.URL((await self._address(url))[0])
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(target.host, target.port or 80), self.timeout)
         except (OSError, TimeoutError):
-            raise Unreachable("revocation.unreachable", {**where, "error": None}) from None
+            raise Unreachable("revocation.unreachable", {**_where(url), "error": None}) from None
         writer.close()
 
 
