@@ -6,7 +6,11 @@
 - GET {base}/api/Setting?partitionGlobalId=…&key=…: the stored pairs among the keys
   asked (scope PM.Setting.Read); the password is masked, or left out.
 - PUT {base}/api/Setting {"settings": [{"key", "value"}], "partitionGlobalId"}: creates
-  or updates (scope PM.Setting.Write).
+  or updates (scope PM.Setting.Write), answered with the rows written (SettingDto: id, key,
+  value, partitionGlobalId); Email.Smtp.Host, Port and FromEmail only together (409 otherwise,
+  UiPath CLI guide, "uip admin smtp"); Email.Smtp.ConnectionTimeout only from 1 to 300000 (400).
+- DELETE {base}/api/Setting/{id}: deletes that row (204), 404 for an unknown id.
+- GET leaves out keys with no stored value; the host partition may be "" (release notes).
 - A store per known partition; an unknown partition is a 404.
 
 Faults on purpose, per instance: a partition that always answers 500, 429 with
@@ -177,6 +181,10 @@ class StandIn:
             return web.json_response(
                 {"message": "Email.Smtp.Host, Email.Smtp.Port and Email.Smtp.FromEmail must be sent together"}, status=409
             )
+        timeout = next((str(s["value"]) for s in settings if s["key"] == "Email.Smtp.ConnectionTimeout"), None)
+        if timeout is not None and not (timeout.isascii() and timeout.isdigit() and 1 <= int(timeout) <= 300_000):
+            # the range UiPath's CLI accepts (`--connection-timeout <ms>`, 1-300,000); how the API itself words a refusal is not documented
+            return web.json_response({"message": "Email.Smtp.ConnectionTimeout must be from 1 to 300000 milliseconds"}, status=400)
         rows = []
         for setting in settings:
             if str(setting["key"]).endswith("Password"):

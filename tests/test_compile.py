@@ -25,7 +25,7 @@ hosts = st.sampled_from(["smtp.example.com", "mail.other.example", "10.0.0.5"])
 
 def smtp_blocks(with_credentials: bool = True):
     base = {"host": hosts, "port": st.sampled_from([25, 465, 587, 2525])}
-    optional = {"secure": st.booleans()}
+    optional = {"secure": st.booleans(), "timeout_ms": st.sampled_from([1, 30000, 300000])}
     if with_credentials:
         optional |= {"username": st.sampled_from(["svc", "mailer"]), "password": st.sampled_from([{"env": "P1"}, {"file": "/s"}])}
     return st.fixed_dictionaries(base, optional=optional)
@@ -119,7 +119,7 @@ def test_no_credential_crosses_to_another_server(host, org):
     own = org.get("email", {}).get("smtp")
     smtp = effective(host, org).data["email"]["smtp"]
     if own is not None:
-        for key in ("username", "password", "domain"):
+        for key in ("username", "password", "domain", "timeout_ms"):  # the timeout belongs to the server block too
             assert smtp.get(key) == own.get(key)
 
 

@@ -323,6 +323,7 @@ _VALUES = {
     "Email.Smtp.UseDefaultCredentials": (["false", "False"], ["true"]),
     "Email.Smtp.FromEmail": (["noreply@example.com", "it@acme.example"], ["", "not an address"]),
     "Email.Smtp.FromDisplayName": (["", "Example", "Acme IT"], ["x\r\nBcc: a@b.example"]),
+    "Email.Smtp.ConnectionTimeout": (["", "30000", "180000", "1", "300000"], ["0", "300001", "60s", "1.5", "030000", "\uff13"]),
 }
 
 
@@ -399,6 +400,8 @@ def test_each_one_key_change_lands_under_the_related_keys_rule(world):
     steps = [
         ("host.yaml", lambda d: d["email"]["smtp"].update(port=2525), ()),  # the host's port
         ("orgs/globex.yaml", lambda d: d["email"]["from"].update(display_name="Globex Mail"), ()),  # an org's display name
+        ("orgs/initech.yaml", lambda d: d["email"]["smtp"].update(timeout_ms=30000), ()),  # an org's timeout
+        ("orgs/initech.yaml", lambda d: d["email"]["smtp"].pop("timeout_ms"), ()),  # back to the platform's default: deleted
         (None, None, ("--rotate-passwords",)),  # a password rotation: every password written again
     ]
     for relative, edit, extra in steps:
@@ -411,3 +414,61 @@ def test_each_one_key_change_lands_under_the_related_keys_rule(world):
         assert run(world, "plan").returncode == 0, (relative, extra)  # in sync after
     host = standin.store[guids["host"].lower()]
     assert host["Email.Smtp.Port"] == "2525" and standin.store[guids["globex"].lower()]["Email.Smtp.FromDisplayName"] == "Globex Mail"
+    assert "Email.Smtp.ConnectionTimeout" not in standin.store[guids["initech"].lower()]
+    assert standin.deletes == [(guids["initech"].lower(), "Email.Smtp.ConnectionTimeout")]  # that row alone, by its id
+
+
+def test_timeout_ms_round_trips(world, tmp_path):
+    """email.smtp.timeout_ms is Email.Smtp.ConnectionTimeout: validated where it is written, exported,
+    planned, applied as "30000", imported as timeout_ms: 30000, and then in sync."""
+    standin, env, env_vars, guids = world
+    assert run(world, "apply").returncode == 0
+    initech = env / "orgs" / "initech.yaml"
+    original = initech.read_text()
+    for bad, says in (("0", "at least 1"), ("300001", "at most 300000"), ('"60s"', "expected an integer"), ("1.5", "expected an integer")):
+        initech.write_text(original.replace("    port: 465\n", f"    port: 465\n    timeout_ms: {bad}\n"))
+        line = initech.read_text().splitlines().index(f"    timeout_ms: {bad}") + 1
+        done = cli("validate", str(env))
+        assert done.returncode == 1 and f"initech.yaml:{line}:17: error" in done.stdout and says in done.stdout, (bad, done.stdout)
+    initech.write_text(original.replace("    port: 465\n", "    port: 465\n    timeout_ms: 30000\n"))
+    assert cli("validate", "--strict", str(env)).returncode == 0
+
+    out = tmp_path / "out"
+    assert cli("export", str(env), "-o", str(out)).returncode == 0
+    body = json.loads((out / "initech.json").read_text())
+    assert {"key": "Email.Smtp.ConnectionTimeout", "value": "30000"} in body["settings"]
+    assert "ConnectionTimeout" not in (out / "host.json").read_text()  # absent: the platform's default, not written
+
+    planned = run(world, "plan")
+    assert planned.returncode == 1 and 'Email.Smtp.ConnectionTimeout: (unset) -> "30000"' in planned.stdout
+    assert "Email.Smtp.Password: written" not in planned.stdout  # a timeout is not a new server: no password sent
+    assert run(world, "apply").returncode == 0
+    assert standin.store[guids["initech"].lower()]["Email.Smtp.ConnectionTimeout"] == "30000"
+    assert run(world, "plan").returncode == 0
+
+    imported = tmp_path / "imported"
+    imported.mkdir()
+    shutil.copy(env / "platform.yaml", imported / "platform.yaml")
+    assert run(world, "import", env_dir=imported).returncode == 0
+    assert yaml.safe_load((imported / "orgs" / "initech.yaml").read_text())["email"]["smtp"]["timeout_ms"] == 30000
+    assert "timeout_ms" not in (imported / "host.yaml").read_text()
+    assert run(world, "plan", env_dir=imported).returncode == 0
+
+
+def test_a_timeout_the_platform_holds_and_the_repository_leaves_out_is_deleted(world):
+    """The repository leaving timeout_ms out means the platform's default: a ConnectionTimeout row there
+    (set in the portal) is a change, and apply deletes that row alone, by its id, after its PUT."""
+    standin, _, _, guids = world
+    assert run(world, "apply").returncode == 0
+    host = standin.store[guids["host"].lower()]
+    host["Email.Smtp.ConnectionTimeout"] = "5000"
+    planned = run(world, "plan")
+    assert planned.returncode == 1
+    assert 'Email.Smtp.ConnectionTimeout: "5000" -> (the platform\'s default: its row is deleted)' in planned.stdout
+    as_json = json.loads(run(world, "plan", "--format", "json").stdout)
+    changes = next(p for p in as_json["partitions"] if p["partition"] == "host")["changes"]
+    assert changes == [{"key": "Email.Smtp.ConnectionTimeout", "old": "5000", "new": None}]
+    applied = run(world, "apply")
+    assert applied.returncode == 0, applied.stdout
+    assert "Email.Smtp.ConnectionTimeout" not in host and standin.deletes == [(guids["host"].lower(), "Email.Smtp.ConnectionTimeout")]
+    assert run(world, "plan").returncode == 0

@@ -203,3 +203,17 @@ def test_one_actor_rule_for_every_audit(tmp_path, monkeypatch):
     assert actor() == "gitlab-bot"
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
     assert actor() == "octocat"
+
+
+def test_the_timeout_is_the_environments_own_like_its_server(envs):
+    """timeout_ms lives in the server block, which is environment-local: promote neither carries the
+    source's nor drops the target's."""
+    src, dst = envs
+    for env, value in ((src, 30000), (dst, 60000)):
+        initech = env / "orgs" / "initech.yaml"
+        initech.write_text(initech.read_text().replace("    port: 465\n", f"    port: 465\n    timeout_ms: {value}\n"))
+    done = promote(src, dst)
+    assert done.returncode == 0, done.stderr
+    assert "timeout_ms" not in done.stdout and "    timeout_ms: 60000\n" in (dst / "orgs" / "initech.yaml").read_text()
+    differs = cli("diff", str(src), str(dst))
+    assert "email.smtp.timeout_ms: 30000 -> 60000" in differs.stdout

@@ -157,16 +157,23 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
             body[PASSWORD] = resolve(target.password)
         except SecretError as exc:
             return Outcome(plan, "failed", f"secret: {exc}")
+    hidden = [r.key for r in plan.removals if r.id is None]
     try:
         await client.write(plan.partition.guid, {k: v for k, v in body.items() if v is not None})
+        for row in plan.removals:  # after the PUT: the related keys stay together (a default is deleted, not written)
+            if row.id is not None:
+                await client.delete(plan.partition.guid, row.id)
         back = await client.read(plan.partition.guid, KEYS)
     except PlatformError as exc:
         return Outcome(plan, "failed", f"{exc.kind}: {exc.message}", written=True)
     finally:
         body.pop(PASSWORD, None)
     differ = sorted(k for k, v in target.values.items() if not same(k, back.get(k), v))
+    differ += sorted(r.key for r in plan.removals if back.get(r.key) and r.key not in hidden)
     if differ:
         return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}", written=True)
+    if hidden:
+        return Outcome(plan, "applied", f"may remain: {', '.join(hidden)} (the platform showed no id to delete it by)", written=True)
     return Outcome(plan, "applied", written=True)
 
 

@@ -11,6 +11,10 @@
 | Email.Smtp.UseDefaultCredentials | always "false": never the platform's own service identity   |
 | Email.Smtp.FromEmail             | email.from.address                                          |
 | Email.Smtp.FromDisplayName       | email.from.display_name, or ""                              |
+| Email.Smtp.ConnectionTimeout     | email.smtp.timeout_ms, as a decimal string; only when set   |
+
+A key the repository leaves out (only the timeout can be) is the platform's default: not written, and
+a row the platform holds for it is deleted (`PartitionPlan.removals`), so nothing overrides the default.
 
 An organization whose values all equal the host's uses the platform's default
 mail settings: nothing is written to its partition. One that overrides only its
@@ -34,12 +38,22 @@ from notifycfg.datapath import Json, JsonObject
 from notifycfg.secrets import SecretRef
 
 PREFIX = "Email.Smtp."
-HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME = (
+HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME, TIMEOUT = (
     f"{PREFIX}{name}"
-    for name in ("Host", "Port", "EnableSsl", "Domain", "UserName", "Password", "UseDefaultCredentials", "FromEmail", "FromDisplayName")
+    for name in (
+        *("Host", "Port", "EnableSsl", "Domain", "UserName", "Password", "UseDefaultCredentials", "FromEmail", "FromDisplayName"),
+        "ConnectionTimeout",
+    )
 )
-KEYS = (HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME)
+KEYS = (HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM_NAME, TIMEOUT)
+OPTIONAL = frozenset({PASSWORD, TIMEOUT})  # keys a partition may lack: anonymous, or the platform's default timeout
 SERVER_KEYS = (HOST, PORT, SSL, DOMAIN, USER)  # a change here writes the password again
+SERVER_BLOCK = (*SERVER_KEYS, TIMEOUT)  # what an organization's own `email.smtp` holds (the password aside)
+# The platform's default when a partition holds no ConnectionTimeout ("Custom email settings", Automation
+# Suite 2.2510 admin guide; the body in the 2023.10.2 and 2023.10.3 release notes). Its CLI accepts 1-300,000.
+DEFAULT_TIMEOUT_MS = 180_000
+MAX_TIMEOUT_MS = 300_000
+DEFAULTED = "(the platform's default: its row is deleted)"  # how every report says a change to a left-out key
 BOOLEANS = frozenset({SSL, DEFAULT_CREDENTIALS})  # the platform (.NET) reads and may answer these in any case
 
 
@@ -58,6 +72,7 @@ class Desired:
 def desired(effective: Mapping[str, Json]) -> Desired:
     smtp, sender = effective["email"]["smtp"], effective["email"]["from"]
     username = smtp.get("username")
+    timeout = smtp.get("timeout_ms")
     return Desired(
         {
             HOST: str(smtp["host"]),
@@ -68,6 +83,7 @@ def desired(effective: Mapping[str, Json]) -> Desired:
             DEFAULT_CREDENTIALS: "false",
             FROM: str(sender["address"]),
             FROM_NAME: str(sender.get("display_name", "")),
+            **({} if timeout is None else {TIMEOUT: str(int(timeout))}),
         },
         smtp.get("password") if username else None,
     )
@@ -124,12 +140,18 @@ def _inexact(message: str) -> Refused:
 
 
 _PLAIN_PORT = re.compile(r"[1-9][0-9]{0,4}", re.ASCII)
+_PLAIN_TIMEOUT = re.compile(r"[1-9][0-9]{0,5}", re.ASCII)
+
+
+def _timeout(values: Mapping[str, str]) -> str | None:
+    """The partition's ConnectionTimeout; an empty value is no value (the platform's default)."""
+    return values.get(TIMEOUT) or None
 
 
 def _exact(values: Mapping[str, str], name: str) -> None:
     """Every key plan compares is there, and written so that the repository can say it exactly."""
     for key in KEYS:
-        if key != PASSWORD and key not in values:
+        if key not in OPTIONAL and key not in values:
             raise _inexact(f"{name}: {key} is not set on the platform; plan would write it, so no repository matches it")
     if not _PLAIN_PORT.fullmatch(values[PORT]):
         raise _inexact(f"{name}: {PORT} is {values[PORT]!r}, not a port number in plain ASCII digits (no sign, separator or leading zero)")
@@ -140,6 +162,11 @@ def _exact(values: Mapping[str, str], name: str) -> None:
         raise _inexact(f"{name}: {DEFAULT_CREDENTIALS} is true: notifycfg never sends as the platform's own service identity")
     if values[DOMAIN] and not values[USER]:
         raise _inexact(f"{name}: {DOMAIN} is {values[DOMAIN]!r} with an empty {USER}: a domain only qualifies a login")
+    timeout = _timeout(values)
+    if timeout is not None and not (_PLAIN_TIMEOUT.fullmatch(timeout) and int(timeout) <= MAX_TIMEOUT_MS):
+        raise _inexact(
+            f"{name}: {TIMEOUT} is {timeout!r}, not a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS} in plain ASCII digits"
+        )
 
 
 def _server(values: Mapping[str, str], name: str) -> JsonObject:
@@ -150,6 +177,9 @@ def _server(values: Mapping[str, str], name: str) -> JsonObject:
             smtp["domain"] = values[DOMAIN]
         smtp["username"] = values[USER]
         smtp["password"] = {"env": secret_name(name)}
+    timeout = _timeout(values)
+    if timeout is not None:
+        smtp["timeout_ms"] = int(timeout)
     return smtp
 
 
@@ -179,7 +209,7 @@ def org_settings(org: str, values: Mapping[str, str], host: Mapping[str, str]) -
         return None
     email: JsonObject = {}
     _exact(values, org)
-    if any(not equal(k, values[k], host[k]) for k in SERVER_KEYS):
+    if any(not equal(k, values[k], host[k]) for k in SERVER_KEYS) or _timeout(values) != _timeout(host):
         smtp = _server(values, org)
         if "username" not in smtp:
             smtp["anonymous"] = True

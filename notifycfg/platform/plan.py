@@ -9,7 +9,7 @@ from functools import partial
 from typing import TypeVar
 
 from notifycfg.platform.client import PlatformError, Row, SettingsClient
-from notifycfg.platform.mapping import HOST, KEYS, PASSWORD, SERVER_KEYS, Partition, same
+from notifycfg.platform.mapping import HOST, KEYS, OPTIONAL, PASSWORD, SERVER_KEYS, Partition, same
 
 T = TypeVar("T")
 
@@ -18,7 +18,7 @@ T = TypeVar("T")
 class KeyChange:
     key: str
     old: str | None  # None: not set on the platform
-    new: str
+    new: str | None  # None: the platform's default, so its row is deleted (only an optional key: the timeout)
 
 
 @dataclass
@@ -37,6 +37,12 @@ class PartitionPlan:
         return sorted(self.rows, key=lambda r: r.key) if self.drift else []
 
     @property
+    def removals(self) -> list[Row]:
+        """The rows of keys the repository leaves at the platform's default: apply deletes them by id."""
+        gone = {c.key for c in self.changes if c.new is None}
+        return [r for r in self.rows if r.key in gone]
+
+    @property
     def in_sync(self) -> bool:
         return not (self.changes or self.password_reason or self.drift or self.error)
 
@@ -46,7 +52,7 @@ class PartitionPlan:
         UiPath's CLI guide: its update "merges, it doesn't replace"); the password (None: resolve it) only
         when it is written, never read back nor re-sent masked. What changes is still `changes`."""
         target = self.partition.target
-        out: dict[str, str | None] = dict(target.values) if target is not None else {c.key: c.new for c in self.changes}
+        out: dict[str, str | None] = dict(target.values) if target is not None else {}
         out.pop(PASSWORD, None)
         if self.password_reason:
             out[PASSWORD] = None
@@ -84,6 +90,7 @@ def compare(partition: Partition, current: dict[str, str], rotate: bool) -> Part
         return plan
     wanted = partition.target.values
     plan.changes = [KeyChange(k, current.get(k), v) for k, v in wanted.items() if not same(k, current.get(k), v)]
+    plan.changes += [KeyChange(k, current[k], None) for k in KEYS if k in OPTIONAL - {PASSWORD} and k not in wanted and current.get(k)]
     if partition.target.password is not None:
         changed = {c.key for c in plan.changes}
         if HOST not in current:

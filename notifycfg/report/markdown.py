@@ -125,11 +125,14 @@ def _plan_row(plan: PartitionPlan) -> list[str]:
 
 
 def _plan_details(plan: PartitionPlan) -> list[str]:
-    from notifycfg.platform.mapping import PASSWORD
+    from notifycfg.platform.mapping import DEFAULTED, PASSWORD
 
     if plan.error is not None or plan.drift or plan.in_sync:
         return []
-    rows = [[md(c.key), shown(c.old) if c.old is not None else "(unset)", shown(c.new)] for c in plan.changes]
+    rows = [
+        [md(c.key), shown(c.old) if c.old is not None else "(unset)", shown(c.new) if c.new is not None else md(DEFAULTED)]
+        for c in plan.changes
+    ]
     if plan.password_reason:
         rows.append([md(PASSWORD), "(secret)", f"written ({md(plan.password_reason)})"])
     return details(f"{plan.partition.name}: {len(rows)} change(s)", table(["key", "platform now", "repository"], rows))

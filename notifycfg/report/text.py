@@ -127,7 +127,7 @@ def _partition(plan: PartitionPlan) -> str:
 
 
 def _plan_lines(plan: PartitionPlan) -> list[str]:
-    from notifycfg.platform.mapping import PASSWORD
+    from notifycfg.platform.mapping import DEFAULTED, PASSWORD
 
     name = plan.partition.name
     if plan.error is not None:
@@ -144,7 +144,10 @@ def _plan_lines(plan: PartitionPlan) -> list[str]:
     if plan.in_sync:
         return [f"{_partition(plan)}: in sync"]
     lines = [f"{_partition(plan)}: {len(plan.changes) + bool(plan.password_reason)} change(s)"]
-    lines += [f"    {c.key}: {show(c.old) if c.old is not None else '(unset)'} -> {show(c.new)}" for c in plan.changes]
+    lines += [
+        f"    {c.key}: {show(c.old) if c.old is not None else '(unset)'} -> {show(c.new) if c.new is not None else DEFAULTED}"
+        for c in plan.changes
+    ]
     if plan.password_reason:
         lines.append(f"    {PASSWORD}: written ({plan.password_reason})")
     if plan.partition.crosses:
