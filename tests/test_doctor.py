@@ -476,3 +476,37 @@ def test_revocation_urls_are_resolved_through_dns_server(tmp_path, authority):
     assert [o["code"] for o in revocation["facts"]["outcomes"]] == ["revocation.crl_good", "revocation.ocsp_good"]
     assert zone.questions[("crl.revocation.test", "A")] >= 1 and zone.questions[("ocsp.revocation.test", "A")] >= 1
     assert authority.fetches == {"crl": 1, "ocsp": 1}
+
+
+# --- the platform's timeout: how long the server's answers take against email.smtp.timeout_ms ----------
+
+
+@pytest.mark.parametrize("stage", ["ehlo", "auth"])
+def test_an_answer_slower_than_an_organizations_timeout_is_found_with_its_time(tmp_path, stage):
+    """The harness delays its EHLO (or AUTH) answer by a second: against the organizations sharing that
+    server, 900 ms is exceeded (error), 1900 ms is more than half used (warning), 300000 ms is fine (shown,
+    since it was set), and the platform's default (180000 ms, not set) says nothing."""
+    with Harness(tls="starttls", users={"svc": PASSWORD}, faults=[NO_MAIL, f"{stage}=delay:1.0"]) as h:
+        smtp = {"host": "localhost", "port": h.port, "secure": True, "username": "svc", "password": {"env": "DOCTOR_PW"}}
+        orgs = {name: {"email": {"smtp": {**smtp, "timeout_ms": ms}}} for name, ms in (("tight", 900), ("half", 1900), ("roomy", 300000))}
+        env = smtp_env(tmp_path / "env", smtp, {**orgs, "plain": {}})
+        done = doctor(env, "--login", "--cafile", str(h.ca_path), "--timeout", "5", "--format", "json")
+        text = doctor(env, "--login", "--cafile", str(h.ca_path), "--timeout", "5")
+    assert done.returncode == 1, done.stdout
+    (endpoint,) = json.loads(done.stdout)["endpoints"]
+    timing = {tuple(c["facts"]["orgs"]): c for c in endpoint["checks"] if c["id"] == "timeout"}
+    assert sorted(timing) == [("half",), ("roomy",), ("tight",)]  # "plain" has the default, and nothing to say
+    assert {orgs: c["code"] for orgs, c in timing.items()} == {
+        ("tight",): "timeout.over",
+        ("half",): "timeout.slow",
+        ("roomy",): "timeout.ok",
+    }
+    for check in timing.values():
+        assert check["facts"]["step"] == stage and check["facts"]["ms"] >= 1000 and check["facts"]["answers"][stage] >= 1000
+    over = timing[("tight",)]
+    assert f"the {'EHLO' if stage == 'ehlo' else 'AUTH'} answer took {over['facts']['ms']} ms: more than the 900 ms" in over["message"]
+    assert "tight (timeout_ms)" in over["message"]
+    assert "ms: more than the 900 ms the platform waits for tight (timeout_ms), so the platform gives up" in text.stdout
+    verdicts = {org: o["verdict"] for org, o in json.loads(done.stdout)["orgs"].items()}
+    assert verdicts == {"tight": "error", "half": "warning", "roomy": "ok", "plain": "ok"}
+    assert PASSWORD not in done.stdout + text.stdout + done.stderr + text.stderr

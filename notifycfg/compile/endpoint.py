@@ -15,6 +15,9 @@ from notifycfg.secrets import SecretRef
 
 TlsMode = Literal["implicit", "starttls", "plain"]
 IMPLICIT_TLS_PORT = 465
+# How long the platform waits for the SMTP server when `timeout_ms` is left out: the example on UiPath's
+# "Custom email settings" page (https://docs.uipath.com/orchestrator/standalone/2025.10/user-guide/custom-email-settings).
+DEFAULT_TIMEOUT_MS = 180_000
 _LABELS: dict[TlsMode, str] = {"implicit": "implicit TLS", "starttls": "STARTTLS", "plain": "plain"}
 
 
@@ -59,6 +62,7 @@ class Connection:
     username: str | None
     domain: str | None
     password: SecretRef | None
+    timeout_ms: int | None = None  # how long the platform waits for the server; None: DEFAULT_TIMEOUT_MS
 
     @property
     def login(self) -> str | None:
@@ -73,10 +77,11 @@ def connection(effective: Mapping[str, object]) -> Connection:
     smtp = cast(Mapping[str, object], cast(Mapping[str, object], effective["email"])["smtp"])
     host, port, secure = str(smtp["host"]), cast(int, smtp["port"]), bool(smtp["secure"])
     password = cast(SecretRef | None, smtp.get("password"))
-    username, domain = smtp.get("username"), smtp.get("domain")
+    username, domain, timeout = smtp.get("username"), smtp.get("domain"), smtp.get("timeout_ms")
     return Connection(
         Endpoint(host, port, tls_mode(port, secure)),
         None if username is None else str(username),
         None if domain is None else str(domain),
         password,
+        None if timeout is None else int(cast(int, timeout)),
     )

@@ -10,7 +10,10 @@ from typing import Literal
 
 EndpointStep = Literal["dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth"]
 SenderStep = Literal["spf", "dmarc", "dkim", "mx", "ptr"]
-CheckId = EndpointStep | SenderStep
+# After the steps, per timeout the endpoint's organizations give the platform: how long its answers took.
+TimingCheck = Literal["timeout"]
+CheckId = EndpointStep | SenderStep | TimingCheck
+AnsweredStep = Literal["greeting", "ehlo", "tls", "auth"]  # the server's answers doctor times
 STEPS: tuple[EndpointStep, ...] = ("dns", "tcp", "greeting", "ehlo", "tls", "revocation", "auth")
 SENDER_STEPS: tuple[SenderStep, ...] = ("spf", "dmarc", "dkim", "mx", "ptr")
 

@@ -83,12 +83,18 @@ class Probed:
     orgs: list[str]
     logins: dict[str, Login | None]  # org -> its login (None: anonymous)
     checks: list[Check] = field(default_factory=list)
+    timeouts: dict[str, int | None] = field(default_factory=dict)  # org -> its timeout_ms (None: the platform's default)
 
     def checks_for(self, org: str) -> list[Check]:
-        """The endpoint's checks, with only this organization's auth check."""
+        """The endpoint's checks, with only this organization's auth check and timeout check."""
         login = self.logins[org]
         name = login.name if login else None
-        return [c for c in self.checks if c.id != "auth" or c.login == name]
+        return [c for c in self.checks if (c.id != "auth" or c.login == name) and (c.id != "timeout" or _names(c, org))]
+
+
+def _names(check: Check, org: str) -> bool:
+    orgs = check.facts.get("orgs")
+    return isinstance(orgs, list) and org in orgs
 
 
 @dataclass

@@ -247,9 +247,32 @@ for _step in SENDER_STEPS:
     _SENDERS[f"{_step}.dns_failure"] = lambda f: f"{_dns_failed(f)} (temperror): the check could not be made"
     _SENDERS[f"{_step}.relay_dns_failure"] = lambda f: f"{_dns_failed(f)} for the relay's addresses (temperror)"
 
+_STEP_NAMES = {"greeting": "the greeting", "ehlo": "the EHLO answer", "tls": "the TLS handshake", "auth": "the AUTH answer"}
+
+
+def _took(f: Facts) -> str:
+    return f"{_STEP_NAMES.get(str(f['step']), str(f['step']))} took {f['ms']} ms"
+
+
+def _budget(f: Facts) -> str:
+    whose = "the platform's default" if f["default"] else "timeout_ms"
+    return f"the {f['timeout_ms']} ms the platform waits for {_joined(f['orgs'])} ({whose})"
+
+
+_TIMING: dict[str, Callable[[Facts], str]] = {
+    "timeout.ok": lambda f: f"{_took(f)} (the slowest answer): within half of {_budget(f)}",
+    "timeout.slow": lambda f: (
+        f"{_took(f)}: more than half of {_budget(f)}; on a slower day it gives up: raise timeout_ms or speed up the server"
+    ),
+    "timeout.over": lambda f: (
+        f"{_took(f)}: more than {_budget(f)}, so the platform gives up before the server answers: raise timeout_ms"
+        " (at most 300000) or fix the server"
+    ),
+}
+
 _SKIPPED = {f"{step}.skipped": (lambda f: "skipped: an earlier check failed") for step in (*STEPS, *SENDER_STEPS)}
 
-WORDS: dict[str, Callable[[Facts], str]] = {**_ENDPOINTS, **_REVOCATION, **_SENDERS, **_SKIPPED}
+WORDS: dict[str, Callable[[Facts], str]] = {**_ENDPOINTS, **_REVOCATION, **_TIMING, **_SENDERS, **_SKIPPED}
 CODES: Sequence[str] = tuple(WORDS)
 
 

@@ -49,10 +49,7 @@ KEYS = (HOST, PORT, SSL, DOMAIN, USER, PASSWORD, DEFAULT_CREDENTIALS, FROM, FROM
 OPTIONAL = frozenset({PASSWORD, TIMEOUT})  # keys a partition may lack: anonymous, or the platform's default timeout
 SERVER_KEYS = (HOST, PORT, SSL, DOMAIN, USER)  # a change here writes the password again
 SERVER_BLOCK = (*SERVER_KEYS, TIMEOUT)  # what an organization's own `email.smtp` holds (the password aside)
-# The platform's default when a partition holds no ConnectionTimeout ("Custom email settings", Automation
-# Suite 2.2510 admin guide; the body in the 2023.10.2 and 2023.10.3 release notes). Its CLI accepts 1-300,000.
-DEFAULT_TIMEOUT_MS = 180_000
-MAX_TIMEOUT_MS = 300_000
+MAX_TIMEOUT_MS = 300_000  # what UiPath's CLI accepts for --connection-timeout (1-300,000); the schema says the same
 DEFAULTED = "(the platform's default: its row is deleted)"  # how every report says a change to a left-out key
 BOOLEANS = frozenset({SSL, DEFAULT_CREDENTIALS})  # the platform (.NET) reads and may answer these in any case
 

@@ -1,4 +1,5 @@
-"""One endpoint, probed step by step: dns, tcp, greeting, ehlo, tls, revocation, auth.
+"""One endpoint, probed step by step: dns, tcp, greeting, ehlo, tls, revocation, auth; then how long
+the server's answers took against the time the platform waits for them (timing.py).
 
 Never MAIL, RCPT or DATA: the only commands sent are EHLO, STARTTLS, AUTH (with
 --login) and QUIT. Every network step is bounded by `timeout`.
@@ -12,12 +13,14 @@ import contextlib
 import socket
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from notifycfg.compile.endpoint import Endpoint
+from notifycfg.doctor.endpoints.timing import timing_checks
 from notifycfg.doctor.endpoints.wire import MAX_LINE, WireError, command, read_reply
-from notifycfg.doctor.facts import Fact, Facts
+from notifycfg.doctor.facts import AnsweredStep, Fact, Facts
 from notifycfg.doctor.model import STEPS, Check, EndpointStep, Login, Status, skipped
 from notifycfg.doctor.options import EndpointOptions
 from notifycfg.secrets import Resolver, SecretError
@@ -49,6 +52,10 @@ class Session:
     caps: list[str] = field(default_factory=list)
     chain: list[bytes] = field(default_factory=list)  # the verified chain (DER), leaf first; the leaf alone before 3.13
     address: str | None = None  # resolved through --dns-server: connect here (TLS still verifies the host name)
+    answers: dict[AnsweredStep, float] = field(default_factory=dict)  # the slowest answer per step, in seconds
+
+    def answered(self, step: AnsweredStep, started: float) -> None:
+        self.answers[step] = max(self.answers.get(step, 0.0), time.monotonic() - started)
 
     def add(self, step: EndpointStep, status: Status, code: str, facts: Facts | None = None, login: str | None = None) -> None:
         self.checks.append(Check(step, status, code, facts or {}, login))
@@ -59,9 +66,14 @@ class Session:
 
 
 async def probe(
-    endpoint: Endpoint, logins: list[Login | None], options: EndpointOptions, revocations: Revocations | None = None
+    endpoint: Endpoint,
+    logins: list[Login | None],
+    options: EndpointOptions,
+    revocations: Revocations | None = None,
+    timeouts: Mapping[str, int | None] | None = None,
 ) -> list[Check]:
-    """Every check for `endpoint`, in order; after an error the dependent checks are `skipped`."""
+    """Every check for `endpoint`, in order; after an error the dependent checks are `skipped`.
+    `timeouts`: each organization's timeout_ms (None: the platform's default), for the timing checks."""
     session = Session(endpoint, options)
     try:
         await _auth_all(session, await _connect(session), logins)
@@ -75,7 +87,7 @@ async def probe(
         session.add("revocation", "skipped", "revocation.no_tls")
     done = {c.id for c in session.checks}
     session.checks += [skipped(step) for step in STEPS if step not in done]
-    return sorted(session.checks, key=lambda c: _STEP_ORDER[c.id])
+    return sorted(session.checks, key=lambda c: _STEP_ORDER[c.id]) + timing_checks(session.answers, timeouts or {})
 
 
 async def _connect(s: Session) -> Conn:
@@ -161,10 +173,12 @@ def _reply(code: int, lines: list[str]) -> dict[str, int | str]:
 
 
 async def _greeting(s: Session, conn: Conn) -> None:
+    started = time.monotonic()
     try:
         code, lines = await read_reply(conn.reader, s.options.timeout)
     except WireError as exc:
         raise s.fail("greeting", "greeting.none", {"error": str(exc)}) from None
+    s.answered("greeting", started)
     if code != 220:
         raise s.fail("greeting", "greeting.refused", _reply(code, lines))
     s.add("greeting", "ok", "greeting.ok", {"banner": lines[0]})
@@ -174,10 +188,12 @@ async def _ehlo(s: Session, conn: Conn, step: EndpointStep = "ehlo") -> list[str
     own = conn.writer.get_extra_info("sockname")
     literal = f"[IPv6:{own[0]}]" if own and ":" in str(own[0]) else f"[{own[0]}]" if own else "[127.0.0.1]"
     prefix = "ehlo." if step == "ehlo" else f"{step}.ehlo_"
+    started = time.monotonic()
     try:
         code, lines = await command(conn.reader, conn.writer, f"EHLO {literal}", s.options.timeout)
     except (WireError, TimeoutError, OSError) as exc:
         raise s.fail(step, f"{prefix}failed", {"error": str(exc)}) from None
+    s.answered("ehlo", started)
     if code != 250:
         raise s.fail(step, f"{prefix}refused", _reply(code, lines))
     caps = [line.strip() for line in lines[1:]]
@@ -196,10 +212,12 @@ async def _starttls(s: Session, conn: Conn) -> None:
         return
     if not offered:
         raise s.fail("tls", "tls.not_offered")
+    started = time.monotonic()
     try:
         code, lines = await command(conn.reader, conn.writer, "STARTTLS", s.options.timeout)
     except (WireError, TimeoutError, OSError) as exc:
         raise s.fail("tls", "tls.starttls_failed", {"error": str(exc)}) from None
+    s.answered("tls", started)
     if code != 220:
         raise s.fail("tls", "tls.starttls_refused", _reply(code, lines))
     await _nothing_pending(s, conn, "after_starttls")
@@ -231,7 +249,7 @@ async def _buffered(reader: asyncio.StreamReader) -> bytes:
 
 
 async def _tls_handshake(s: Session, conn: Conn) -> None:
-    host = s.endpoint.host
+    host, started = s.endpoint.host, time.monotonic()
     try:
         await asyncio.wait_for(conn.writer.start_tls(client_context(s.options.cafile), server_hostname=host), s.options.timeout)
     except ssl.SSLCertVerificationError as exc:
@@ -242,6 +260,7 @@ async def _tls_handshake(s: Session, conn: Conn) -> None:
         raise s.fail("tls", "tls.timeout", {"timeout": s.options.timeout}) from None
     except OSError as exc:
         raise s.fail("tls", "tls.connection_failed", {"reason": exc.strerror or str(exc)}) from None
+    s.answered("tls", started)
     ssl_object = conn.writer.get_extra_info("ssl_object")
     s.add("tls", *_certificate_verdict(ssl_object, host, s.options.cert_warn_days))
     s.chain = _verified_chain(ssl_object)
@@ -316,6 +335,8 @@ async def _auth_all(s: Session, conn: Conn, logins: list[Login | None]) -> None:
                 s.add("auth", "error", "auth.no_session", {"login": login.name}, login.name)
                 continue
             s.conn, s.caps, s.caps_before_tls = conn, fresh.caps, fresh.caps_before_tls
+            for step, seconds in fresh.answers.items():
+                s.answers[step] = max(s.answers.get(step, 0.0), seconds)
         await _auth(s, conn, login)
 
 
@@ -334,7 +355,10 @@ async def _auth(s: Session, conn: Conn, login: Login) -> None:
     if s.options.login is None:
         s.add("auth", status, "auth.offered", {**who, "mechanisms": list(usable), "early": early}, login.name)
         return
+    started = time.monotonic()
     code, facts = await _login(s.options.login, s.options.timeout, conn, login, usable[0])
+    if code in ("auth.ok", "auth.refused"):  # the server answered
+        s.answered("auth", started)
     s.add("auth", status if code == "auth.ok" else "error", code, {**who, **facts, "early": early}, login.name)
 
 

@@ -28,6 +28,7 @@ def endpoints(env: Environment, orgs: list[str] | None) -> tuple[list[Probed], d
         probed = by_endpoint.setdefault(endpoint, Probed(endpoint, [], {}))
         probed.orgs.append(org)
         probed.logins[org] = login
+        probed.timeouts[org] = settings.timeout_ms
         org_endpoint[org] = endpoint
     return sorted(by_endpoint.values(), key=lambda p: p.endpoint.sort_key()), org_endpoint
 
@@ -49,7 +50,7 @@ async def _probe_all(probed: list[Probed], options: EndpointOptions) -> None:
 
         async def bounded(p: Probed) -> list[Check]:
             async with gate:
-                return await probe(p.endpoint, _logins(p), options, revocations)
+                return await probe(p.endpoint, _logins(p), options, revocations, p.timeouts)
 
         await _gather(probed, bounded, deadline)
 
