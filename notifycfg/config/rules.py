@@ -54,7 +54,7 @@ RULES: dict[str, Rule] = {
         Rule("S002", "missing-key", "error", "A required key is missing."),
         Rule("S003", "wrong-type", "error", "A value of the wrong type (including YAML 1.1 `no`/`on` read as booleans)."),
         Rule("S004", "null-value", "error", "A key with no value: `null` is never a value; remove the key instead."),
-        Rule("S005", "out-of-range", "error", "A number, length or list size outside its bounds (port 1..65535)."),
+        Rule("S005", "out-of-range", "error", "A number, length or list size outside its bounds (port 1..65535, `timeout_ms` 1..300000)."),
         Rule("S006", "bad-form", "error", "A value not of the expected form (host name, domain, secret reference)."),
         Rule("S007", "not-accepted", "error", "A value the schema does not accept."),
         Rule("R001", "invalid-address", "error", "An email address that is not valid (syntax only, no DNS)."),
