@@ -21,6 +21,7 @@ from notifycfg.cli.doctor_cmd import doctor
 from notifycfg.cli.notify_cmds import check, flows, send_test
 from notifycfg.cli.platform_cmds import apply, export, import_cmd, plan
 from notifycfg.cli.promote_cmd import promote
+from notifycfg.cli.providers_cmd import providers
 from notifycfg.cli.validate_cmd import validate
 
 
@@ -55,7 +56,22 @@ def harness() -> None:
     """The bundled SMTP test server (smtp_harness)."""
 
 
-for _command in (validate, compile_cmd, explain, diff, flows, check, send_test, promote, doctor, export, plan, apply, import_cmd):
+for _command in (
+    validate,
+    compile_cmd,
+    explain,
+    diff,
+    flows,
+    check,
+    send_test,
+    promote,
+    doctor,
+    export,
+    plan,
+    apply,
+    import_cmd,
+    providers,
+):
     main.add_command(_command)
 
 

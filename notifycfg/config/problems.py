@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "notice"]  # a notice never fails a run, --strict or not
 
 
 def failing(strict: bool) -> frozenset[Severity]:
-    """The severities that fail a run: errors, and with `strict` warnings too."""
+    """The severities that fail a run: errors, and with `strict` warnings too (never notices)."""
     return frozenset(("error", "warning")) if strict else frozenset(("error",))
 
 

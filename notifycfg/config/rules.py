@@ -13,12 +13,15 @@ import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifycfg.config import schema
 from notifycfg.config.formats import display_name_change
 from notifycfg.config.problems import Severity
 from notifycfg.datapath import DataPath, Json, dig, has_path
+
+if TYPE_CHECKING:
+    from notifycfg.providers.catalogue import Provider
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,28 @@ RULES: dict[str, Rule] = {
             "A sender display name mail readers would change: spaces at either end or in a run, or `=?` (read as an encoded word).",
             SENDER,
         ),
+        Rule(
+            "M001",
+            "relay-port-tls",
+            "error",
+            "A port and TLS mode the relay does not document (an error where its documentation lists every one that works).",
+            SMTP,
+        ),
+        Rule("M002", "relay-login", "error", "A login the relay refuses: none where it needs one, or a username of the wrong form.", SMTP),
+        Rule(
+            "M003",
+            "relay-advisory",
+            "warning",
+            "A dated change at the relay that concerns these settings: a notice 60 days before, a warning once in force.",
+            SMTP,
+        ),
+        Rule(
+            "M004",
+            "relay-send-as",
+            "warning",
+            "A From address other than the mailbox that signs in, at a relay that needs Send As for it.",
+            (),
+        ),
         Rule("F001", "flow-unknown-org", "error", "A flow names an organization that has no `orgs/<org-id>.yaml`.", ("org",)),
         Rule(
             "F002", "flow-params", "error", "A flow's parameters do not fit its event (missing, unknown, or not header-safe).", ("event",)
@@ -125,6 +150,7 @@ class Finding:
     path: DataPath
     message: str
     at_key: bool = False
+    severity: Severity | None = None  # the rule's own unless the finding says (a relay rule: the catalogue decides)
 
 
 @dataclass(frozen=True)
@@ -278,6 +304,94 @@ def _display_name_not_kept(ctx: Context) -> Iterator[Finding]:
     problem = None if name is None else display_name_change(name)
     if problem:
         yield Finding(SENDER + ("display_name",), f"the display name {name!r} would not arrive as written: {problem}")
+
+
+# --- the relays' own rules (notifycfg/providers/catalogue.json: each names its source) -----------------
+
+
+def _relay(ctx: Context) -> tuple[Mapping[str, Any], Provider] | None:
+    """This file's own server block and the catalogued provider it points at."""
+    from notifycfg.providers.catalogue import catalogue
+
+    smtp = _smtp(ctx)
+    provider = catalogue().provider_for(str(smtp["host"])) if smtp and isinstance(smtp.get("host"), str) else None
+    return (smtp, provider) if smtp is not None and provider is not None else None
+
+
+_MODES = {"implicit": "TLS from the first byte", "starttls": "STARTTLS", "plain": "no TLS"}
+
+
+def _tls(port: int, secure: bool) -> str:
+    return "plain" if not secure else "implicit" if port == 465 else "starttls"  # compile.endpoint's rule, for a document
+
+
+@check("M001")
+def _relay_port_tls(ctx: Context) -> Iterator[Finding]:
+    found = _relay(ctx)
+    if found is None or not isinstance(found[0].get("port"), int):
+        return
+    smtp, provider = found
+    port, secure = smtp["port"], smtp.get("secure", schema.default_at(SMTP + ("secure",)))
+    mode = _tls(port, bool(secure))
+    if (port, mode) not in provider.accepts:
+        ways = ", ".join(f"{p} with {_MODES[t]}" for p, t in provider.accepts)
+        said = f"{provider.name} takes port {ways}; not port {port} with {_MODES[mode]} (source: {provider.source})"
+        yield Finding(SMTP + ("port",), said, severity=provider.others)
+
+
+@check("M002")
+def _relay_login(ctx: Context) -> Iterator[Finding]:
+    found = _relay(ctx)
+    if found is None:
+        return
+    smtp, provider = found
+    login, username = provider.login, smtp.get("username")
+    if username is None and login.required:
+        yield Finding(SMTP + ("host",), f"{provider.name} needs a username and password (source: {login.source})")
+    elif isinstance(username, str) and login.username is not None and not re.fullmatch(login.username.pattern, username):
+        rule = login.username
+        yield Finding(
+            SMTP + ("username",), f"{provider.name}: {rule.says}, not {username!r} (source: {login.source})", severity=rule.severity
+        )
+
+
+@check("M003")
+def _relay_advisory(ctx: Context) -> Iterator[Finding]:
+    from notifycfg.providers.catalogue import today
+
+    found = _relay(ctx)
+    if found is None:
+        return
+    smtp, provider = found
+    day = today()
+    for advisory, when in [*((a, "in force since") for a in provider.in_force(day)), *((a, "from") for a in provider.coming(day))]:
+        if advisory.applies == "password" and "password" not in smtp:
+            continue
+        severity: Severity = advisory.severity if when == "in force since" else "notice"
+        text = f"{when} {advisory.effective.isoformat()}: {advisory.what} {advisory.do} (source: {advisory.source})"
+        yield Finding(SMTP + ("password",) if "password" in smtp else SMTP + ("host",), text, severity=severity)
+
+
+@check("M004")
+def _relay_send_as(ctx: Context) -> Iterator[Finding]:
+    """Judged where the From address or the server is set: the effective pair of both."""
+    from notifycfg.providers.catalogue import catalogue
+
+    own_from, own_smtp = has_path(ctx.data, SENDER + ("address",)), _smtp(ctx) is not None
+    if ctx.kind not in ("host", "org") or not (own_from or own_smtp):
+        return
+    host, username = (ctx.effective_at(SMTP + ("host",)), ctx.effective_at(SMTP + ("username",)))
+    address = ctx.effective_at(SENDER + ("address",))
+    provider = catalogue().provider_for(host) if isinstance(host, str) else None
+    if provider is None or not provider.login.sender_is_login or not isinstance(username, str) or not isinstance(address, str):
+        return
+    if address.lower() != username.lower():
+        where = SENDER + ("address",) if own_from else SMTP + ("username",)
+        yield Finding(
+            where,
+            f"{provider.name} sends as the mailbox that signs in ({username}): From {address} needs Send As on it for {username}, or the"
+            f" relay answers 5.7.60 (source: {provider.login.source})",
+        )
 
 
 @check("F001")

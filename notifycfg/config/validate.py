@@ -40,6 +40,10 @@ class ValidationResult:
     def warnings(self) -> int:
         return sum(p.severity == "warning" for p in self.problems)
 
+    @property
+    def notices(self) -> int:
+        return sum(p.severity == "notice" for p in self.problems)
+
 
 class _Checked:
     """One file's outcome: its document when it loaded, and whether the schema passed."""
@@ -163,5 +167,6 @@ def _rule_problems(doc: Document, target: Target, seen: _Seen) -> list[Problem]:
     out = []
     for rule, finding in rules.run_checks(ctx):
         line, column = doc.locate(finding.path, at_key=finding.at_key)
-        out.append(Problem(doc.file, line, column, dotted(finding.path), rule.id, rule.severity, finding.message))
+        severity = finding.severity or rule.severity
+        out.append(Problem(doc.file, line, column, dotted(finding.path), rule.id, severity, finding.message))
     return out

@@ -17,7 +17,8 @@ from notifycfg.doctor.facts import STEPS as STEPS
 from notifycfg.doctor.facts import CheckId as CheckId
 from notifycfg.doctor.facts import EndpointStep as EndpointStep
 from notifycfg.doctor.facts import Fact, Facts
-from notifycfg.doctor.words import sentence
+from notifycfg.doctor.words import explanation_words, sentence
+from notifycfg.providers.catalogue import Explanation
 
 Status = Literal["ok", "warning", "error", "skipped"]
 ORDER: dict[Status, int] = {"ok": 0, "skipped": 1, "warning": 2, "error": 3}
@@ -47,10 +48,16 @@ class Check:
     code: str  # stable, `<id>.<what>`: docs/doctor.md lists every one
     facts: Facts = field(default_factory=dict)
     login: str | None = None  # auth checks: whose login this was
+    explanation: Explanation | None = None  # a refusal the relay catalogue knows: its cause, fix and source
 
     @property
     def message(self) -> str:
         return sentence(self.code, self.facts)
+
+    @property
+    def explained(self) -> str | None:
+        """The explanation in words, for text, junit and markdown (json carries it as an object)."""
+        return None if self.explanation is None else explanation_words(self.explanation)
 
 
 def skipped(step: CheckId) -> Check:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from notifycfg.config.validate import ValidationResult
-from notifycfg.report import github, gitlab, html, jsonout, junit, markdown, sarif, text
+from notifycfg.report import github, gitlab, html, jsonout, junit, markdown, providers, sarif, text
 
 if TYPE_CHECKING:  # reporters only read other rooms' results
     from notifycfg.compile.diff import DiffResult
@@ -57,3 +57,8 @@ PROMOTE: dict[str, Callable[[Promotion, bool], str]] = {"text": text.promotion, 
 FLOWS: dict[str, Callable[[FlowsResult], str]] = {"text": text.flows, "markdown": markdown.flows, "junit": junit.flows, "html": html.flows}
 FLOWS_PRINTED = {name: FLOWS[name] for name in ("text", "markdown")}  # what `flows run --format` prints
 CHECK: dict[str, Callable[[CheckResult], str]] = {"text": text.check, "markdown": markdown.check}
+PROVIDERS: dict[str, Callable[[providers.ProvidersView], str]] = {
+    "text": providers.text,
+    "json": providers.as_json,
+    "markdown": providers.markdown,
+}

@@ -15,7 +15,7 @@ from notifycfg.config.problems import Problem
 from notifycfg.config.validate import ValidationResult
 from notifycfg.report.paths import under_cwd
 
-SEVERITY = {"error": "major", "warning": "minor"}
+SEVERITY = {"error": "major", "warning": "minor", "notice": "info"}
 
 
 def _path(file: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from notifycfg.config.validate import ValidationResult
 from notifycfg.datapath import Json
@@ -37,6 +37,14 @@ def diff(result: DiffResult) -> str:
     )
 
 
+class ExplanationJson(TypedDict):
+    provider: str
+    cause: str
+    fix: str
+    source: str
+    notes: list[str]
+
+
 class CheckJson(TypedDict):
     id: CheckId
     status: Status
@@ -44,6 +52,7 @@ class CheckJson(TypedDict):
     login: str | None
     code: str
     facts: dict[str, Fact]
+    explanation: NotRequired[ExplanationJson]  # a refusal the relay catalogue explains
 
 
 class OrgJson(TypedDict):
@@ -70,9 +79,14 @@ class SenderJson(TypedDict):
 
 
 def _checks(checks: list[Check]) -> list[CheckJson]:
-    return [
-        {"id": c.id, "status": c.status, "message": c.message, "login": c.login, "code": c.code, "facts": dict(c.facts)} for c in checks
-    ]
+    out: list[CheckJson] = []
+    for c in checks:
+        one: CheckJson = {"id": c.id, "status": c.status, "message": c.message, "login": c.login, "code": c.code, "facts": dict(c.facts)}
+        if c.explanation is not None:
+            e = c.explanation
+            one["explanation"] = {"provider": e.provider, "cause": e.cause, "fix": e.fix, "source": e.source, "notes": list(e.notes)}
+        out.append(one)
+    return out
 
 
 def _org(result: DoctorResult, org: str, verdicts: dict[str, Status], senders: dict[str, Status]) -> OrgJson:

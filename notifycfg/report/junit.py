@@ -109,6 +109,7 @@ def doctor(result: DoctorResult) -> str:
     for group in result.groups():
         for c in group.checks:
             name = f"{c.id} ({c.login})" if c.login else c.id
-            failures = [Failure(c.message, f"{c.status}: {c.message}", c.status)] if c.status in counted else []
+            body = f"{c.status}: {c.message}" + (f"\n{c.explained}" if c.explained else "")
+            failures = [Failure(c.message, body, c.status)] if c.status in counted else []
             cases.append(Case(group.suite, name, failures, skipped=c.status == "skipped"))
     return document("notifycfg doctor", cases)

@@ -106,7 +106,9 @@ def validation_table(result: ValidationResult) -> list[str]:
 
 
 def validation(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
-    head = _verdict(result.ok(strict), "validate", f"{result.files} file(s), {result.errors} error(s), {result.warnings} warning(s)")
+    notices = f", {result.notices} notice(s)" if result.notices else ""
+    counts = f"{result.files} file(s), {result.errors} error(s), {result.warnings} warning(s){notices}"
+    head = _verdict(result.ok(strict), "validate", counts)
     return document([head, "", *validation_table(result)])
 
 
@@ -196,7 +198,8 @@ def doctor(result: DoctorResult) -> str:
     ]
     lines = [head, "", *table(["organization", "endpoint", "verdict", "sender", "sender verdict"], rows)]
     for group in result.groups():
-        body = table(["check", "status", "message"], [[md(c.id), c.status, md(c.message)] for c in group.checks])
+        said = [md(c.message) + (f" — {md(c.explained)}" if c.explained else "") for c in group.checks]
+        body = table(["check", "status", "message"], [[md(c.id), c.status, text] for c, text in zip(group.checks, said, strict=True)])
         lines += details(f"{group.title} ({group.verdict}), used by {', '.join(group.orgs)}", body)
     return document(lines, "--format json")
 

@@ -21,6 +21,9 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 
 
+LEVELS = {"error": "error", "warning": "warning", "notice": "note"}  # SARIF 2.1.0's level names (3.27.10)
+
+
 def _rule(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.id,
@@ -30,7 +33,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
             "text": f"{rule.summary} See docs/rules.md, rule {rule.id} ({rule.name}).",
             "markdown": f"{rule.summary}\n\nSee `docs/rules.md`, rule **{rule.id}** (`{rule.name}`).",
         },
-        "defaultConfiguration": {"level": rule.severity},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
     }
 
 
@@ -48,7 +51,7 @@ def _result(p: Problem, index: dict[str, int]) -> dict[str, Any]:
     return {
         "ruleId": p.rule,
         "ruleIndex": index[p.rule],
-        "level": p.severity,
+        "level": LEVELS[p.severity],
         "message": {"text": p.message},
         "locations": [
             {

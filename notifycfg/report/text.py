@@ -27,7 +27,8 @@ def show(value: object) -> str:
 
 def summary(result: ValidationResult, strict: bool = False) -> str:
     verdict = "ok" if result.ok(strict) else "failed"
-    return f"{verdict}: {result.files} file(s), {result.errors} error(s), {result.warnings} warning(s)"
+    notices = f", {result.notices} notice(s)" if result.notices else ""  # named only when there are some
+    return f"{verdict}: {result.files} file(s), {result.errors} error(s), {result.warnings} warning(s){notices}"
 
 
 def validation(result: ValidationResult, strict: bool = False, verbose: bool = False) -> str:
@@ -117,7 +118,10 @@ def doctor(result: DoctorResult) -> str:
     lines += [f"{org}: sender {result.org_sender[org]}: {verdict}" for org, verdict in result.sender_verdicts().items()]
     for group in result.groups():
         lines += ["", f"{group.title}, used by {', '.join(group.orgs)}"]
-        lines += [f"  {c.status:<8} {c.id:<9} {c.message}" for c in group.checks]
+        for c in group.checks:
+            lines.append(f"  {c.status:<8} {c.id:<9} {c.message}")
+            if c.explained:
+                lines.append(f"  {'':<8} {'':<9} {c.explained}")
     lines += ["", f"doctor: {'ok' if result.ok else 'failed'}: {result.summary()}"]
     return _lines(lines)
 

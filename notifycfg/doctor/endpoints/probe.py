@@ -23,6 +23,7 @@ from notifycfg.doctor.endpoints.wire import MAX_LINE, WireError, command, read_r
 from notifycfg.doctor.facts import AnsweredStep, Fact, Facts
 from notifycfg.doctor.model import STEPS, Check, EndpointStep, Login, Status, skipped
 from notifycfg.doctor.options import EndpointOptions
+from notifycfg.providers.catalogue import Explanation
 from notifycfg.secrets import Resolver, SecretError
 from notifycfg.tls import client_context
 
@@ -30,6 +31,16 @@ if TYPE_CHECKING:
     from notifycfg.doctor.endpoints.revocation import Revocations
 
 _STEP_ORDER: dict[str, int] = {step: i for i, step in enumerate(STEPS)}
+
+
+def _explained(facts: Facts, host: str) -> Explanation | None:
+    """A server's refusal (its reply code and text) as the relay catalogue explains it, if it does."""
+    code, text = facts.get("reply_code"), facts.get("text")
+    if not isinstance(code, int) or not isinstance(text, str):
+        return None
+    from notifycfg.providers.catalogue import catalogue
+
+    return catalogue().explain(code, text, host)
 
 
 class Stop(Exception):
@@ -58,7 +69,8 @@ class Session:
         self.answers[step] = max(self.answers.get(step, 0.0), time.monotonic() - started)
 
     def add(self, step: EndpointStep, status: Status, code: str, facts: Facts | None = None, login: str | None = None) -> None:
-        self.checks.append(Check(step, status, code, facts or {}, login))
+        facts = facts or {}
+        self.checks.append(Check(step, status, code, facts, login, _explained(facts, self.endpoint.host) if status == "error" else None))
 
     def fail(self, step: EndpointStep, code: str, facts: Facts | None = None) -> Stop:
         self.add(step, "error", code, facts)
