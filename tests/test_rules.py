@@ -116,7 +116,7 @@ def _rule_ids_asserted_in_tests() -> set[str]:
             skipped = isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "CASES" for t in node.targets)
             skipped |= isinstance(node, ast.FunctionDef) and node.name in ("test_every_rule_has_a_case", "_rule_ids_asserted_in_tests")
             if not skipped:
-                found |= set(re.findall(r"""["']([LSRFPD]\d{3})["']""", ast.unparse(node)))
+                found |= set(re.findall(r"""["']([LSRFPDM]\d{3})["']""", ast.unparse(node)))
     return found
 
 

@@ -385,7 +385,7 @@ def _relay_send_as(ctx: Context) -> Iterator[Finding]:
     provider = catalogue().provider_for(host) if isinstance(host, str) else None
     if provider is None or not provider.login.sender_is_login or not isinstance(username, str) or not isinstance(address, str):
         return
-    if address.lower() != username.lower():
+    if "@" in username and address.lower() != username.lower():  # a bare account name is M002's finding
         where = SENDER + ("address",) if own_from else SMTP + ("username",)
         yield Finding(
             where,
