@@ -294,3 +294,21 @@ def test_the_explanation_in_every_doctor_format_and_none_for_an_unknown_refusal(
     (auth,) = [c for c in endpoint["checks"] if c["id"] == "auth"]
     assert unknown.returncode == 1 and auth["code"] == "auth.refused" and "explanation" not in auth
     assert "the relay is having a bad day" in auth["message"]
+
+
+def test_only_validate_gives_the_relay_advice(env, on_day, tmp_path):
+    """promote, the platform commands and the rest load an environment as they did before the catalogue."""
+    on_day("2027-01-15")  # the advisory in force too
+    smtp = {**M365, "port": 465, "username": "svc-notify"}
+    platform = (
+        "url: https://platform.example/identity_\nclient_id: notifycfg\nclient_secret: {env: SECRET}\n"
+        "host_partition: 6f1c3a52-2d7e-4a38-9f1e-0b7f7c1d9e20\norgs:\n  acme: 3fa85f64-5717-4562-b3fc-2c963f66afa6\n"
+    )
+    src = env({"host.yaml": _host(smtp), "orgs/acme.yaml": "", "platform.yaml": platform}, "src")
+    dst = env({"host.yaml": _host(smtp), "orgs/acme.yaml": "email:\n  from:\n    display_name: Acme\n"}, "dst")
+    said = cli("validate", "--strict", str(src))
+    assert said.returncode == 1 and {"M001", "M002", "M003"} <= {w for w in said.stdout.split() if w.startswith("M00")}
+    assert cli("compile", str(src), "--format", "json").returncode == 0
+    promoted = cli("promote", "--dry-run", str(src), str(dst), cwd=tmp_path)
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    assert cli("export", str(src), "-o", str(tmp_path / "out")).returncode == 0  # a platform command, strict as ever

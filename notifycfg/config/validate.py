@@ -73,8 +73,9 @@ def _refused(display: str, exc: ReadRefused) -> Problem:
     return Problem(display, 1, 1, "", "L010", "error", f"cannot read: {exc.message}")
 
 
-def validate(paths: list[str], documents: Mapping[Path, bytes | None] | None = None) -> ValidationResult:
+def validate(paths: list[str], documents: Mapping[Path, bytes | None] | None = None, relays: bool = True) -> ValidationResult:
     """Check files and environment directories. FileNotFoundError for a missing path.
+    `relays`: with the relay catalogue's rules (M001-M004); `validate` runs them, other commands do not.
 
     `documents` lays in-memory files over the disk (path -> bytes; None: the file is gone),
     joined from the same root as `paths`: what promote and import would write is checked
@@ -94,7 +95,7 @@ def validate(paths: list[str], documents: Mapping[Path, bytes | None] | None = N
     for item in items:
         document = checked[item.path].document if isinstance(item, Target) and checked[item.path].valid else None
         if isinstance(item, Target) and document is not None:
-            problems.extend(_rule_problems(document, item, seen))
+            problems.extend(_rule_problems(document, item, seen, relays))
     loaded = {c.document.file: c.document for c in checked.values() if c.document is not None}
     return ValidationResult(tuple(item.display for item in items), tuple(sorted(problems)), loaded)
 
@@ -149,7 +150,7 @@ class _Seen:
         return self.org_ids[root]
 
 
-def _rule_problems(doc: Document, target: Target, seen: _Seen) -> list[Problem]:
+def _rule_problems(doc: Document, target: Target, seen: _Seen, relays: bool = True) -> list[Problem]:
     from notifycfg.config import layering as compiler  # only files that reach the rules need layering
 
     layers = [compiler.Layer(compiler.DEFAULT_LAYER, schema.defaults())]
@@ -165,7 +166,7 @@ def _rule_problems(doc: Document, target: Target, seen: _Seen) -> list[Problem]:
 
     ctx = rules.Context(doc.kind, doc.data, effective_at, lambda: seen.orgs_of(target.environment), lambda: seen.senders_of(target))
     out = []
-    for rule, finding in rules.run_checks(ctx):
+    for rule, finding in rules.run_checks(ctx, relays):
         line, column = doc.locate(finding.path, at_key=finding.at_key)
         severity = finding.severity or rule.severity
         out.append(Problem(doc.file, line, column, dotted(finding.path), rule.id, severity, finding.message))

@@ -113,6 +113,6 @@ def _org_yaml(org: str, values: Mapping[str, str], host: Mapping[str, str]) -> b
 
 def _check(root: Path, contents: dict[str, bytes]) -> None:
     """Validate the would-be repository in memory, under its real file names, before writing it."""
-    result = validate([str(root)], {root / name: data for name, data in contents.items()})
+    result = validate([str(root)], {root / name: data for name, data in contents.items()}, relays=False)
     if result.errors:
         raise Refused("what the platform holds would not be a valid repository; nothing was written", result.error_lines(), usage=True)
