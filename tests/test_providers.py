@@ -312,3 +312,42 @@ def test_only_validate_gives_the_relay_advice(env, on_day, tmp_path):
     promoted = cli("promote", "--dry-run", str(src), str(dst), cwd=tmp_path)
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     assert cli("export", str(src), "-o", str(tmp_path / "out")).returncode == 0  # a platform command, strict as ever
+
+
+# --- send-test and flows explain a refusal too ----------------------------------------------------------
+
+
+def test_send_test_explains_the_refusal_it_meets():
+    environ = dict(os.environ, PROD_SMTP_PASSWORD=PASSWORD)
+    said = {
+        "stage": "auth",
+        "action": "reply",
+        "code": 550,
+        "message": "5.7.30 Basic authentication is not supported for Client Submission.",
+    }
+    with Harness(tls="starttls", users={"platform-mailer": PASSWORD}, faults=[said]) as h:
+        args = ("--org", "acme", "--to", "me@example.com", "--server", f"{h.host}:{h.port}", "--cafile", str(h.ca_path))
+        done = cli("send-test", str(ROOT / "configs" / "prod"), *args, env=environ)
+    assert done.returncode == 1 and "send failed (auth)" in done.stderr
+    (m365,) = [p for p in catalogue().providers if p.id == "microsoft365"]
+    refusal = next(r for r in m365.refusals if r.enhanced == "5.7.30")
+    assert f"why ({m365.name}): {refusal.cause}" in done.stderr and refusal.source in done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+
+
+def test_a_flow_refused_at_data_carries_the_explanation(tmp_path):
+    """A flow whose message the harness refuses as too large (552) says why, in its outcome."""
+    import shutil
+
+    env = tmp_path / "dev"
+    shutil.copytree(ROOT / "configs" / "dev", env, ignore=shutil.ignore_patterns("flows"))
+    (env / "flows").mkdir()
+    (env / "flows" / "too-large.yaml").write_text(
+        "org: globex\nevent: product_release\n"
+        'params: {product: Studio, version: "26.1", notes_url: "https://docs.example.com/studio/26.1"}\n'
+        'server:\n  faults: ["data=552 5.3.4 Message size exceeds fixed maximum message size"]\n'
+        "expect:\n  refused: permanent\n  messages: 0\n"
+    )
+    done = cli("flows", "run", str(env), env=dict(os.environ, DEV_SMTP_PASSWORD="dev-pw"))
+    generic = next(r for r in catalogue().refusals if r.code == 552)
+    assert done.returncode == 0 and f"why (SMTP): {generic.cause}" in done.stdout, done.stdout + done.stderr

@@ -115,6 +115,8 @@ def send_test(env_dir: str, org: str, to: str, server: str | None, cafile: str |
         sent = mailer.send(message, [to], transport, server=target, cafile=cafile, timeout=timeout)
     except mailer.SendError as exc:
         click.echo(f"notifycfg: send failed ({exc.kind}): {exc.message}", err=True)
+        if exc.explained:
+            click.echo(f"  {exc.explained}", err=True)
         finish(False)
     how = transport.endpoint.mode if sent.tls else "no TLS"
     who = f"as {sent.authenticated_as}" if sent.authenticated_as else "anonymously"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from notifycfg.doctor.facts import MAX_ADDRESSES, MAX_NAMES, SENDER_STEPS, SPF_RESULTS, STEPS, Fact, Facts
 from notifycfg.outside import shown, visible
-from notifycfg.providers.catalogue import Explanation
+from notifycfg.providers.catalogue import Explanation, words
 
 
 def _items(value: Fact) -> list[Fact]:
@@ -279,8 +279,7 @@ CODES: Sequence[str] = tuple(WORDS)
 
 def explanation_words(e: Explanation) -> str:
     """`why (Microsoft 365 …): <cause> fix: <fix> source: <url>`, then the host's provider's notes."""
-    notes = "".join(f" note: {n}" for n in e.notes)
-    return visible(f"why ({e.provider}): {e.cause} fix: {e.fix} source: {e.source}{notes}")
+    return visible(words(e))
 
 
 def sentence(code: str, facts: Facts) -> str:

@@ -177,7 +177,8 @@ def _run_one(flow: Flow, data: dict[str, Any], transport: Connection, harness: A
             result.outcome = "sent"
         except mailer.SendError as exc:
             refused = exc
-            result.outcome = f"refused ({exc.kind}): {exc.message}"
+            why = exc.explained
+            result.outcome = f"refused ({exc.kind}): {exc.message}" + (f"; {why}" if why else "")
     captured = [m for m in harness.store.messages() if m.header(FLOW_HEADER) == flow.name]
     result.messages = len(captured)
     result.captured = [_plain(m) for m in captured]

@@ -26,10 +26,20 @@ FAILURE_CLASSES: tuple[FailureClass, ...] = get_args(FailureClass)
 
 
 class SendError(Exception):
-    def __init__(self, kind: FailureClass, message: str) -> None:
+    def __init__(self, kind: FailureClass, message: str, reply: tuple[int, str] | None = None, host: str | None = None) -> None:
         super().__init__(message)
         self.kind: FailureClass = kind
         self.message = message
+        self.reply = reply  # the server's refusal (code, text) when there was one
+        self.host = host  # the configured SMTP host, whose provider's notes an explanation adds
+
+    @property
+    def explained(self) -> str | None:
+        """The relay catalogue's reading of the refusal, in words (None: no refusal, or none it knows)."""
+        from notifycfg.providers.catalogue import catalogue, words
+
+        found = catalogue().explain(*self.reply, self.host) if self.reply else None
+        return None if found is None else words(found)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,23 @@ def send(
     host, port = server or (connection.endpoint.host, connection.endpoint.port)
     password = _password(connection, resolve)
     try:
+        return _send(message, recipients, connection, host, port, cafile, timeout, password)
+    except SendError as exc:
+        exc.host = connection.endpoint.host
+        raise
+
+
+def _send(
+    message: EmailMessage,
+    recipients: list[str],
+    connection: Connection,
+    host: str,
+    port: int,
+    cafile: str | None,
+    timeout: float,
+    password: str | None,
+) -> Sent:
+    try:
         with _connect(connection, host, port, cafile, timeout) as session:
             tls = connection.endpoint.secure
             if connection.login is not None:
@@ -63,15 +90,15 @@ def send(
         raise
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
-        raise _by_code(code, "recipient", f"every recipient was refused: {code} {_text(reply)}") from None
+        raise _by_code(code, "recipient", "every recipient was refused: ", reply) from None
     except smtplib.SMTPSenderRefused as exc:
-        raise _by_code(exc.smtp_code, None, f"sender refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+        raise _by_code(exc.smtp_code, None, "sender refused: ", exc.smtp_error) from None
     except smtplib.SMTPDataError as exc:
-        raise _by_code(exc.smtp_code, None, f"message refused: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+        raise _by_code(exc.smtp_code, None, "message refused: ", exc.smtp_error) from None
     except smtplib.SMTPServerDisconnected:
         raise SendError("connection", f"{host}:{port} closed the connection") from None
     except smtplib.SMTPResponseException as exc:
-        raise _by_code(exc.smtp_code, None, f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+        raise _by_code(exc.smtp_code, None, "", exc.smtp_error) from None
     except smtplib.SMTPException as exc:
         raise SendError("connection", f"SMTP error talking to {host}:{port}: {type(exc).__name__}") from None
     except ssl.SSLCertVerificationError as exc:
@@ -120,17 +147,21 @@ def _authenticate(session: smtplib.SMTP, login: str, password: str) -> None:
     try:
         session.login(login, password)
     except smtplib.SMTPAuthenticationError as exc:
-        raise SendError("auth", f"authentication failed for {login}: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+        text = _text(exc.smtp_error)
+        raise SendError("auth", f"authentication failed for {login}: {exc.smtp_code} {text}", (exc.smtp_code, text)) from None
     except smtplib.SMTPNotSupportedError:
         raise SendError("auth", f"the server does not offer AUTH, but {login} must log in") from None
     except smtplib.SMTPException as exc:
         raise SendError("auth", f"authentication failed for {login}: {type(exc).__name__}") from None
 
 
-def _by_code(code: int, kind: str | None, message: str) -> SendError:
+def _by_code(code: int, kind: str | None, what: str, reply: bytes | str) -> SendError:
+    """A refusal: `<what><code> <text>`, classed by its code, the reply kept for its explanation."""
+    text = _text(reply)
+    message, refusal = f"{what}{code} {text}", (code, text)
     if kind == "recipient" and 500 <= code < 600:
-        return SendError("recipient", message)
-    return SendError("temporary" if 400 <= code < 500 else "permanent", message)
+        return SendError("recipient", message, refusal)
+    return SendError("temporary" if 400 <= code < 500 else "permanent", message, refusal)
 
 
 def _text(reply: bytes | str) -> str:

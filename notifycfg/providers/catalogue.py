@@ -110,6 +110,12 @@ class Explanation:
     notes: tuple[str, ...] = ()  # what the catalogue says of the host's own provider, each with its source
 
 
+def words(e: Explanation) -> str:
+    """How every output says an explanation: `why (provider): cause fix: … source: …`, then the host's notes."""
+    notes = "".join(f" note: {n}" for n in e.notes)
+    return f"why ({e.provider}): {e.cause} fix: {e.fix} source: {e.source}{notes}"
+
+
 @functools.cache
 def _pattern(pattern: str) -> re.Pattern[str]:
     """`*.mail.protection.outlook.com`: `*` is one or more DNS labels."""
