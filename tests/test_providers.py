@@ -351,3 +351,18 @@ def test_a_flow_refused_at_data_carries_the_explanation(tmp_path):
     done = cli("flows", "run", str(env), env=dict(os.environ, DEV_SMTP_PASSWORD="dev-pw"))
     generic = next(r for r in catalogue().refusals if r.code == 552)
     assert done.returncode == 0 and f"why (SMTP): {generic.cause}" in done.stdout, done.stdout + done.stderr
+
+
+def test_doctor_explains_a_refusal_at_ehlo_too(tmp_path):
+    said = {"stage": "ehlo", "action": "reply", "code": 550, "message": "5.7.1 Client host rejected: relay access denied"}
+    with Harness(tls="starttls", faults=[NO_MAIL, said]) as h:
+        smtp = {"host": "localhost", "port": h.port, "secure": True, "anonymous": True}
+        root = tmp_path / "env"
+        (root / "orgs").mkdir(parents=True)
+        (root / "host.yaml").write_text(_host(smtp))
+        (root / "orgs" / "acme.yaml").write_text("")
+        done = cli("doctor", str(root), "--only", "endpoints", "--cafile", str(h.ca_path), "--timeout", "5", "--format", "json")
+    (endpoint,) = json.loads(done.stdout)["endpoints"]
+    (ehlo,) = [c for c in endpoint["checks"] if c["id"] == "ehlo"]
+    relay_denied = next(r for r in catalogue().refusals if (r.code, r.enhanced) == (550, "5.7.1"))
+    assert ehlo["code"] == "ehlo.refused" and ehlo["explanation"]["cause"] == relay_denied.cause
