@@ -14,6 +14,7 @@ from typing import Any
 
 from smtp_harness import views
 from smtp_harness.config import HarnessConfig
+from smtp_harness.counters import Counters
 from smtp_harness.faults import Fault, FaultController, FaultSpec
 from smtp_harness.store import MessageStore
 from smtp_harness.views import Message
@@ -27,6 +28,7 @@ class AsyncHarness:
         self.config.check()
         self.fault_controller = FaultController(self.config.faults)
         self.store: MessageStore[Message] = MessageStore(self.config.max_messages, self.config.max_bytes, self.config.on_full)
+        self.counters = Counters()  # what /metrics and Mailpit's /api/v1/info report
         self.ca_path: Path | None = None
         self.host = self.config.host
         self.port = 0
@@ -70,6 +72,7 @@ class AsyncHarness:
             max_depth=cfg.max_depth,
             max_encoded_words=cfg.max_encoded_words,
             max_header_decode=cfg.max_header_decode,
+            counters=self.counters,
         )
         self._handler = handler
         context = server_tls.context if server_tls else None
@@ -99,7 +102,9 @@ class AsyncHarness:
             tls=cfg.tls,
             limits=cfg.limits(),
         )
-        self._http_runner, self.http_port = await start_http(HttpState(self.store, self.fault_controller, settings), cfg.http_port)
+        self._http_runner, self.http_port = await start_http(
+            HttpState(self.store, self.fault_controller, settings, self.counters), cfg.http_port
+        )
 
     async def stop(self) -> None:
         # Connections first, the listening socket after: on Python 3.11 a connection accepted

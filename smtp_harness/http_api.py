@@ -5,7 +5,9 @@ GET    /api/openapi.json                the OpenAPI 3.1 description of all of th
 GET    /api/health                      readiness
 GET    /api/events                      server-sent events: `message` for every message captured (live.py)
 GET    /api/mailboxes                   counts by recipient, AUTH user and sender
-GET    /api/messages?rcpt=&mail_from=&auth_user=&subject=&q=&order=&limit=&offset=
+GET    /api/messages?rcpt=&mail_from=&auth_user=&subject=&q=&order=&limit=&offset=[&wait=SECONDS&count=N]
+                                        with wait: answered as soon as `count` (1) messages match, else after
+                                        the wait with what matched (200 either way); at most 60 s
 DELETE /api/messages                    delete all
 GET    /api/messages/{id}               headers, text, html, raw, attachments
 DELETE /api/messages/{id}               delete one
@@ -14,6 +16,8 @@ GET    /api/messages/{id}/body.html     the HTML part, made inert, for the sandb
 GET    /api/messages/{id}/attachments/{n}   one attachment, always as a download
 GET    /api/stats                       store counters (evicted, rejected, ...) and the caps in force
 GET    /api/faults   POST /api/faults   DELETE /api/faults   DELETE /api/faults/{n}
+GET    /metrics                         Prometheus text format (metrics.py)
+/api/v1/..., /view/..., /readyz, /livez Mailpit's API v1, the subset its clients use (mailpit.py)
 
 Each route is a function of the request alone: what it may touch (store, fault
 controller, settings) is the HttpState in the application (http_state.STATE).
@@ -25,6 +29,7 @@ request), no CORS, and a CSP, nosniff and frame-ancestors on every answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from functools import cache, partial
@@ -33,15 +38,17 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from smtp_harness import live
+from smtp_harness import live, mailpit, metrics
 from smtp_harness.config import FILTERS
 from smtp_harness.faults import FaultError
 from smtp_harness.http_state import STATE, HttpState
 from smtp_harness.sanitize import inert_html
 from smtp_harness.security import BODY_CSP, BODY_CSP_REMOTE, middlewares
-from smtp_harness.views import Message, select
+from smtp_harness.views import Message, select, wait_for_async
 
 STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
+MAX_WAIT = 60.0  # seconds a list may wait for its messages
+MAX_COUNT = 10_000
 T = TypeVar("T")
 routes = web.RouteTableDef()
 
@@ -136,9 +143,32 @@ async def mailboxes(request: web.Request) -> web.Response:
     return _json({"total": len(store.messages()), **store.mailboxes()})
 
 
+def _wait(request: web.Request) -> float | None:
+    raw = request.query.get("wait")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT:  # NaN fails both
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"wait must be 0 to {MAX_WAIT:g} seconds"}), content_type="application/json")
+    return seconds
+
+
+async def _waited(request: web.Request, filters: dict[str, str | None], seconds: float) -> None:
+    """Until `count` messages match or the wait ends (no error either way); cancelled with the request when
+    its client goes away (handler_cancellation), which unsubscribes the waiter."""
+    count = _int(request, "count", 1)
+    if not 1 <= count <= MAX_COUNT:
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"count must be 1 to {MAX_COUNT}"}), content_type="application/json")
+    with contextlib.suppress(TimeoutError):  # what matched by then is the answer
+        await wait_for_async(request.app[STATE].store, count, seconds, filters)
+
+
 @routes.get("/api/messages")
 async def list_messages(request: web.Request) -> web.Response:
-    unknown = set(request.query) - set(FILTERS) - {"limit", "offset", "order"}
+    unknown = set(request.query) - set(FILTERS) - {"limit", "offset", "order", "wait", "count"}
     if unknown:
         return _error(400, f"unknown parameters: {', '.join(sorted(unknown))}")
     order = request.query.get("order", "oldest")
@@ -147,6 +177,11 @@ async def list_messages(request: web.Request) -> web.Response:
     offset, limit = _int(request, "offset", 0), _int(request, "limit", 1000)
     filters = {k: request.query.get(k) or None for k in FILTERS}
     store = request.app[STATE].store
+    seconds = _wait(request)
+    if seconds is not None:
+        await _waited(request, filters, seconds)
+    elif "count" in request.query:
+        return _error(400, "count goes with wait")
 
     def build() -> dict[str, Any]:
         found = select(store.messages(), filters)
@@ -254,13 +289,16 @@ def build_app(state: HttpState) -> web.Application:
     app = web.Application(middlewares=middlewares(state.settings), client_max_size=1024 * 1024)
     app[STATE] = state
     app.add_routes(routes)
+    app.add_routes(mailpit.routes)
+    app.add_routes(metrics.routes)
     app.on_shutdown.append(_end_streams)
     app.on_cleanup.append(_stop_parsers)
     return app
 
 
 async def start_http(state: HttpState, port: int) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=1.0)
+    # handler_cancellation: a handler whose client went away is cancelled (a waiting list frees its waiter)
+    runner = web.AppRunner(build_app(state), access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, state.settings.bound_host, port, reuse_address=True)
     await site.start()

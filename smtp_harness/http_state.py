@@ -11,6 +11,7 @@ from typing import TypedDict
 
 from aiohttp import web
 
+from smtp_harness.counters import Counters
 from smtp_harness.faults import FaultController
 from smtp_harness.store import MessageStore
 from smtp_harness.views import Message
@@ -48,6 +49,7 @@ class HttpState:
     store: MessageStore[Message]
     faults: FaultController
     settings: HttpSettings
+    counters: Counters = field(default_factory=Counters)
     # Parsing and encoding captured mail runs here: the SMTP side shares the event loop.
     parsers: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="harness-http"))
     streams: set[StreamQueue] = field(default_factory=set)

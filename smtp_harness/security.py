@@ -4,10 +4,13 @@
   loopback literal or a configured name is refused (421): DNS rebinding gets nothing.
 - Auth: with `http_auth`, every request (page, API, live stream) needs HTTP basic
   credentials, compared in constant time.
-- Cross-site requests: a state change (POST, PUT, PATCH, DELETE) needs the
-  `X-Harness-Request` header, which no other web page can send without a CORS
-  preflight, and no preflight is ever granted (no Access-Control-* header, OPTIONS
-  refused). A form or `text/plain` fetch from another page is a 403.
+- Cross-site requests: a state change (POST, PUT, PATCH, DELETE) that carries an `Origin`
+  other than the harness's own is refused (403), on every path. A POST also needs the
+  `X-Harness-Request` header or a JSON content type, which no other web page can send
+  without a CORS preflight; PUT, PATCH and DELETE always need a preflight from a page, so
+  they need neither when no `Origin` comes with them (non-browser clients, such as
+  Mailpit's, send none). No preflight is ever granted (no Access-Control-* header,
+  OPTIONS refused). A form or `text/plain` fetch from another page is a 403.
 - Every answer carries a Content-Security-Policy (frame-ancestors 'none'),
   X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer
   and Cache-Control: no-store.
@@ -74,9 +77,9 @@ def middlewares(settings: HttpSettings) -> list[Callable[..., Awaitable[web.Stre
             return _headers(request, refused)
         if request.method == "OPTIONS":
             return _headers(request, web.json_response({"error": "no cross-origin requests"}, status=403))
-        if request.method in UNSAFE_METHODS and request.headers.get(CSRF_HEADER) != "1":
-            refused = web.json_response({"error": f"state changes need the {CSRF_HEADER}: 1 header"}, status=403)
-            return _headers(request, refused)
+        refusal = _cross_site(request) if request.method in UNSAFE_METHODS else None
+        if refusal is not None:
+            return _headers(request, web.json_response({"error": refusal}, status=403))
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -85,6 +88,19 @@ def middlewares(settings: HttpSettings) -> list[Callable[..., Awaitable[web.Stre
         return _headers(request, response)
 
     return [guard]
+
+
+def _cross_site(request: web.Request) -> str | None:
+    """Why a state change may be a cross-site request (then refused), or None."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower().rstrip("/") != f"{request.scheme}://{request.headers.get('Host', '')}".lower():
+        return "a state change from another origin"
+    if request.method != "POST":
+        return None  # a page must preflight it, and no preflight is granted
+    json_body = request.content_type == "application/json"
+    if request.headers.get(CSRF_HEADER) != "1" and not json_body:
+        return f"state changes need the {CSRF_HEADER}: 1 header or a JSON body"
+    return None
 
 
 def security_headers(request: web.Request, response: web.StreamResponse) -> dict[str, str]:

@@ -23,6 +23,7 @@ from smtp_harness.config import (
     DEFAULT_MAX_RCPT,
     HarnessConfig,
 )
+from smtp_harness.counters import Counters
 from smtp_harness.faults import FaultController, Stage
 from smtp_harness.maildir import Maildir
 from smtp_harness.store import MessageStore, StoreFull, footprint
@@ -81,6 +82,7 @@ class HarnessSMTP(SMTP):
         return list(_class_names(cls, ("smtp_", "auth_")))
 
     socket_transport: asyncio.BaseTransport | None = None
+    _counted = False  # this session is in the counters
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The first transport is the socket's; after STARTTLS the protocol is handed the TLS one.
@@ -88,6 +90,13 @@ class HarnessSMTP(SMTP):
         # the session's end) forgets its socket while that socket still waits for close_notify.
         if self.socket_transport is None:
             self.socket_transport = transport
+        handler = self.event_handler
+        if isinstance(handler, CaptureHandler):
+            if not self._counted:
+                self._counted = True
+                handler.counters.sessions += 1
+            if transport.get_extra_info("ssl_object") is not None:
+                handler.counters.tls_handshakes += 1
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
@@ -115,8 +124,10 @@ class CaptureHandler:
         max_depth: int = DEFAULT_MAX_DEPTH,
         max_encoded_words: int = DEFAULT_MAX_ENCODED_WORDS,
         max_header_decode: int = DEFAULT_MAX_HEADER_DECODE,
+        counters: Counters | None = None,
     ) -> None:
         self.store = store
+        self.counters = counters if counters is not None else Counters()
         self.max_rcpt, self.max_parts, self.max_depth = max_rcpt, max_parts, max_depth
         self.max_encoded_words, self.max_header_decode = max_encoded_words, max_header_decode
         self.offer_auth = offer_auth
@@ -162,13 +173,16 @@ class CaptureHandler:
         for fault in self.faults:
             if not fault.matches(stage, transaction, recipients):
                 continue
+            self.counters.faults[stage] += 1
             if fault.action == "delay":
                 await asyncio.sleep(fault.delay)
                 continue
             if fault.action == "drop":
                 if isinstance(server.transport, asyncio.WriteTransport):
                     server.transport.abort()
+                self.counters.refused["fault"] += 1
                 return "421 4.4.2 Connection dropped by fault injection"
+            self.counters.refused["fault"] += 1
             return fault.reply
         return None
 
@@ -196,6 +210,7 @@ class CaptureHandler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
         if len(envelope.rcpt_tos) >= self.max_rcpt:  # each recipient costs memory until DATA, and in every view after
+            self.counters.refused["too_many_recipients"] += 1
             return f"452 4.5.3 Too many recipients (at most {self.max_rcpt:,} per message)"
         reply = await self._fault(server, "rcpt", [address], getattr(envelope, "transaction", 0))
         if reply:
@@ -213,6 +228,7 @@ class CaptureHandler:
         try:
             ident = self.store.reserve(size)
         except StoreFull:
+            self.counters.refused["store_full"] += 1
             return "452 4.3.1 Insufficient storage: the harness store is full (see its memory policy)"
         ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
         message = Message(
@@ -236,8 +252,11 @@ class CaptureHandler:
             except OSError as exc:
                 self.store.release(size)
                 log.error("maildir write failed: %s", exc.strerror)
+                self.counters.refused["not_persisted"] += 1
                 return "451 4.3.0 Could not persist the message"
         self.store.add(message)
+        self.counters.accepted += 1
+        self.counters.accepted_bytes += len(raw)
         return f"250 OK id={ident}"
 
     def _persist(self, maildir: Maildir, message: Message) -> None:

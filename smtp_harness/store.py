@@ -155,6 +155,11 @@ class MessageStore(Generic[M]):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    @property
+    def subscribers(self) -> int:
+        """Listeners subscribed now (a waiting HTTP list is one): how a test sees a waiter freed."""
+        return len(self._listeners)
+
     def get(self, ident: str) -> M | None:
         with self._changed:
             return self._messages.get(ident)
