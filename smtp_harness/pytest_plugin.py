@@ -8,6 +8,8 @@
     def test_bounce(smtp_harness): ...
 
 `smtp_harness_factory(**options)` starts more harnesses (each stopped after the test).
+`smtp_harness_remote` reads a harness running elsewhere (`--smtp-harness-url` or SMTP_HARNESS_URL):
+its `wait_for` is the harness's server-side wait, one request answered when the mail arrives.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ import pytest
 
 if TYPE_CHECKING:
     from smtp_harness.harness import Harness
+    from smtp_harness.remote import RemoteHarness
 
 HarnessFactory = Callable[..., "Harness"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--smtp-harness-url", default=None, help="a running harness's HTTP URL, for the smtp_harness_remote fixture")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,3 +63,16 @@ def smtp_harness(request: pytest.FixtureRequest, smtp_harness_factory: HarnessFa
     marker = request.node.get_closest_marker("smtp_harness")
     options = dict(marker.kwargs) if marker else {}
     return smtp_harness_factory(**options)
+
+
+@pytest.fixture
+def smtp_harness_remote(request: pytest.FixtureRequest) -> RemoteHarness:
+    """The harness at `--smtp-harness-url` (or $SMTP_HARNESS_URL); the test is skipped when none is given."""
+    import os
+
+    from smtp_harness.remote import RemoteHarness
+
+    url = request.config.getoption("--smtp-harness-url") or os.environ.get("SMTP_HARNESS_URL")
+    if not url:
+        pytest.skip("no running harness: give --smtp-harness-url or SMTP_HARNESS_URL")
+    return RemoteHarness(str(url))

@@ -280,3 +280,19 @@ def test_metrics_count_tls_handshakes():
         body = request(h, "/metrics")[2].decode()
     samples = {s.name: s.value for f in text_string_to_metric_families(body) for s in f.samples}
     assert samples["smtp_harness_tls_handshakes_total"] == 2 and samples["smtp_harness_messages_accepted_total"] == 2
+
+
+def test_the_remote_wait_is_one_request_answered_when_the_mail_arrives():
+    from smtp_harness.remote import RemoteHarness
+
+    with Harness() as h:
+        remote = RemoteHarness(f"http://{h.config.host}:{h.http_port}")
+        timer = threading.Timer(0.5, lambda: send(h, "Remote", "remote@f.example"))
+        timer.start()
+        (found,) = remote.wait_for(rcpt="remote@f.example", timeout=20)
+        timer.join()
+        assert found["subject"] == "Remote"
+        with pytest.raises(TimeoutError, match="0 of 1"):
+            remote.wait_for(rcpt="nobody@f.example", timeout=0.5)
+        with pytest.raises(ValueError):
+            remote.wait_for(timeout=61)
