@@ -45,12 +45,22 @@ def _round(order: list[str]) -> dict[str, float]:
     return rates
 
 
-def main(rounds: int) -> None:
-    ratios = []
+def run(rounds: int) -> dict[str, list[float]]:
+    """Each round's rates (messages per second) and ratio; every message sent was captured (asserted)."""
+    out: dict[str, list[float]] = {"harness": [], "sink": [], "ratio": []}
     for i in range(rounds):
         rates = _round(["harness", "sink"] if i % 2 == 0 else ["sink", "harness"])
-        ratios.append(rates["harness"] / rates["sink"])
-        print(f"round {i + 1}: harness {rates['harness']:.0f} msg/s, sink {rates['sink']:.0f} msg/s, ratio {ratios[-1]:.2f}", flush=True)
+        out["harness"].append(rates["harness"])
+        out["sink"].append(rates["sink"])
+        out["ratio"].append(rates["harness"] / rates["sink"])
+        print(
+            f"round {i + 1}: harness {rates['harness']:.0f} msg/s, sink {rates['sink']:.0f} msg/s, ratio {out['ratio'][-1]:.2f}", flush=True
+        )
+    return out
+
+
+def main(rounds: int) -> None:
+    ratios = run(rounds)["ratio"]
     print(f"ratios: {', '.join(f'{r:.2f}' for r in ratios)}")
 
 

@@ -64,7 +64,18 @@ def _logging(err: TextIO) -> None:
         logger.propagate = False
 
 
+def _runner() -> asyncio.Runner:
+    """uvloop's event loop where it is installed (the `fast` extra): the same asyncio API, and the harness
+    accepts mail faster than a bare aiosmtpd sink on the default loop (bench/RESULTS.md); else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
 def run(config: HarnessConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
     config.check()
     _logging(err)
-    asyncio.run(_serve(config, out, err))
+    with _runner() as runner:
+        runner.run(_serve(config, out, err))

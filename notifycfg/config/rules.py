@@ -21,7 +21,7 @@ from notifycfg.config.problems import Severity
 from notifycfg.datapath import DataPath, Json, dig, has_path
 
 if TYPE_CHECKING:
-    from notifycfg.providers.catalogue import Provider
+    from notifycfg.providers.catalogue import Provider, Tls
 
 
 @dataclass(frozen=True)
@@ -318,10 +318,7 @@ def _relay(ctx: Context) -> tuple[Mapping[str, Any], Provider] | None:
     return (smtp, provider) if smtp is not None and provider is not None else None
 
 
-_MODES = {"implicit": "TLS from the first byte", "starttls": "STARTTLS", "plain": "no TLS"}
-
-
-def _tls(port: int, secure: bool) -> str:
+def _tls(port: int, secure: bool) -> Tls:
     return "plain" if not secure else "implicit" if port == 465 else "starttls"  # compile.endpoint's rule, for a document
 
 
@@ -334,8 +331,10 @@ def _relay_port_tls(ctx: Context) -> Iterator[Finding]:
     port, secure = smtp["port"], smtp.get("secure", schema.default_at(SMTP + ("secure",)))
     mode = _tls(port, bool(secure))
     if (port, mode) not in provider.accepts:
-        ways = ", ".join(f"{p} with {_MODES[t]}" for p, t in provider.accepts)
-        said = f"{provider.name} takes port {ways}; not port {port} with {_MODES[mode]} (source: {provider.source})"
+        from notifycfg.providers.catalogue import MODES
+
+        ways = ", ".join(f"{p} with {MODES[t]}" for p, t in provider.accepts)
+        said = f"{provider.name} takes port {ways}; not port {port} with {MODES[mode]} (source: {provider.source})"
         yield Finding(SMTP + ("port",), said, severity=provider.others)
 
 

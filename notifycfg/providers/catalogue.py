@@ -20,6 +20,7 @@ Severity = Literal["error", "warning"]
 CATALOGUE = Path(__file__).with_name("catalogue.json")
 SCHEMA = Path(__file__).with_name("catalogue.schema.json")
 NOTICE_DAYS = 60  # an advisory is a notice this many days before it takes effect
+MODES: dict[Tls, str] = {"implicit": "TLS from the first byte", "starttls": "STARTTLS", "plain": "no TLS"}  # how people say them
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from notifycfg.providers.catalogue import Advisory, Catalogue, Provider
-
-_MODES = {"implicit": "TLS from the first byte", "starttls": "STARTTLS", "plain": "no TLS"}
+from notifycfg.providers.catalogue import MODES, Advisory, Catalogue, Provider
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class ProvidersView:
 
 
 def _accepts(p: Provider) -> str:
-    return ", ".join(f"{port} with {_MODES[tls]}" for port, tls in p.accepts)
+    return ", ".join(f"{port} with {MODES[tls]}" for port, tls in p.accepts)
 
 
 def _login(p: Provider) -> str:
