@@ -64,18 +64,21 @@ def _logging(err: TextIO) -> None:
         logger.propagate = False
 
 
-def _runner() -> asyncio.Runner:
+def _runner(config: HarnessConfig) -> asyncio.Runner:
     """uvloop's event loop where it is installed (the `fast` extra): the same asyncio API, and the harness
-    accepts mail faster than a bare aiosmtpd sink on the default loop (bench/RESULTS.md); else asyncio's."""
+    accepts mail faster than a bare aiosmtpd sink on the default loop (bench/RESULTS.md); else asyncio's.
+    Implicit TLS keeps asyncio's loop: its handshake starts with loop.start_tls on a connection already
+    open (smtp.ImplicitTLS), and uvloop hands the client's first bytes (its ClientHello) to the protocol
+    before start_tls takes over, so the handshake never completes (uvloop 0.23, seen here)."""
     try:
         import uvloop
     except ImportError:
         return asyncio.Runner()
-    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    return asyncio.Runner() if config.tls == "implicit" else asyncio.Runner(loop_factory=uvloop.new_event_loop)
 
 
 def run(config: HarnessConfig, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
     config.check()
     _logging(err)
-    with _runner() as runner:
+    with _runner(config) as runner:
         runner.run(_serve(config, out, err))

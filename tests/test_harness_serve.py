@@ -131,3 +131,24 @@ def test_pytest_fixture_from_a_test_file(pytester):
     )
     result = pytester.runpytest_subprocess()  # found through the pytest11 entry point, as after pip install
     result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("tls", ["off", "starttls", "implicit"])
+def test_serve_accepts_mail_in_every_tls_mode_on_whichever_loop_it_runs(tls):
+    """`smtp-harness serve` runs on uvloop when the `fast` extra is installed (not for implicit TLS, whose
+    handshake uvloop loses): mail arrives in every mode, TLS verified."""
+    with Served([*SMTP_HARNESS, "--tls", tls]) as served:
+        fields = served.ready()
+        port = int(fields["smtp"].rsplit(":", 1)[1])
+        context = ssl.create_default_context(cafile=served.line("stderr")[3:]) if tls != "off" else None
+        for _ in range(3):
+            if tls == "implicit":
+                with smtplib.SMTP_SSL("127.0.0.1", port, context=context, timeout=10) as smtp:
+                    smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: x\r\n\r\ny\r\n")
+            else:
+                with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+                    if context is not None:
+                        smtp.starttls(context=context)
+                    smtp.sendmail("a@example.com", ["b@example.com"], b"Subject: x\r\n\r\ny\r\n")
+        code, err = served.stop(signal.SIGTERM)
+    assert code == 0 and "3 message(s) captured" in err
