@@ -187,12 +187,34 @@ def test_writes_without_an_origin_need_no_custom_header_but_a_post_needs_one_or_
         assert request(h, "/api/v1/messages", "DELETE", own)[0] == 200 and h.messages() == []
 
 
-@pytest.mark.parametrize("path", ["/api/v1/messages", "/api/v1/info", "/view/latest.txt", "/metrics", "/readyz"])
+NEW_PATHS = [
+    "/api/v1/info",
+    "/api/v1/messages",
+    "/api/v1/message/latest",
+    "/api/v1/message/latest/headers",
+    "/api/v1/message/latest/raw",
+    "/api/v1/message/latest/part/1",
+    "/api/v1/search?query=hello",
+    "/view/latest.html",
+    "/view/latest.txt",
+    "/readyz",
+    "/livez",
+    "/metrics",
+    "/api/messages?wait=1",
+]
+
+
+@pytest.mark.parametrize("path", NEW_PATHS)
 def test_the_new_paths_need_the_host_and_the_auth(path):
+    """DNS rebinding (a foreign Host) gets 421 and nothing else; without the credentials, 401; with them, served."""
+    from support.inbox import basic
+
     with Harness(http_auth=("viewer", "pa55")) as h:
-        send(h)
+        send(h, html="<p>hi</p>", attach=PDF)
         assert request(h, path)[0] == 401
-        assert request(h, path, headers={"Host": "evil.example"})[0] == 421
+        status, _, body = request(h, path, headers={"Host": "evil.example", **basic("viewer", "pa55")})
+        assert status == 421 and b"hi" not in body and b"Hello" not in body
+        assert request(h, path, headers=basic("viewer", "pa55"))[0] == 200
 
 
 # --- the server-side wait ------------------------------------------------------------------------------------
