@@ -366,3 +366,13 @@ def test_doctor_explains_a_refusal_at_ehlo_too(tmp_path):
     (ehlo,) = [c for c in endpoint["checks"] if c["id"] == "ehlo"]
     relay_denied = next(r for r in catalogue().refusals if (r.code, r.enhanced) == (550, "5.7.1"))
     assert ehlo["code"] == "ehlo.refused" and ehlo["explanation"]["cause"] == relay_denied.cause
+
+
+def test_the_most_specific_reading_wins():
+    """aiosmtpd's own bad-password reply carries SES's words, but its 5.7.8 is RFC 4954's on any server;
+    SES's own reply (no enhanced code) is SES's; on SES's host, SES's reading comes first."""
+    said = "5.7.8 Authentication credentials invalid"
+    assert catalogue().explain(535, said, "localhost").provider == "SMTP"
+    ses = next(p for p in catalogue().providers if p.id == "amazon-ses")
+    assert catalogue().explain(535, "Authentication Credentials Invalid", "localhost").provider == ses.name
+    assert catalogue().explain(535, said, "email-smtp.eu-west-1.amazonaws.com").provider == ses.name

@@ -194,13 +194,16 @@ class Catalogue:
         host's own provider first, then every provider, then the refusals any server gives; None if unknown."""
         own = self.provider_for(host) if host else None
         notes = tuple(f"{own.name}: {n.text} ({n.source})" for n in own.notes) if own else ()
-        ordered = ([own] if own else []) + [p for p in self.providers if p is not own]
-        for provider in ordered:
-            found = next((r for r in provider.refusals if r.matches(code, text)), None)
-            if found is not None:
-                return Explanation(provider.name, found.cause, found.fix, found.source, notes)
-        generic = next((r for r in self.refusals if r.matches(code, text)), None)
-        return None if generic is None else Explanation("SMTP", generic.cause, generic.fix, generic.source, notes)
+        candidates = [(p, r) for p in self.providers for r in p.refusals] + [(None, r) for r in self.refusals]
+        matched = [(p, r) for p, r in candidates if r.matches(code, text)]
+        if not matched:
+            return None
+        # The most specific reading wins: the host's own provider, then an enhanced status code matched, then
+        # a text pattern too (5.7.8 is RFC 4954's bad credentials on any server, even where SES's words appear).
+        provider, found = max(
+            matched, key=lambda m: (m[0] is not None and m[0] is own, m[1].enhanced is not None, m[1].pattern is not None)
+        )
+        return Explanation(provider.name if provider else "SMTP", found.cause, found.fix, found.source, notes)
 
 
 @functools.cache
