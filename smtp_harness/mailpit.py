@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -39,6 +40,7 @@ from smtp_harness.security import BODY_CSP
 from smtp_harness.views import Message, select
 
 routes = web.RouteTableDef()
+T = TypeVar("T")
 MAX_IDS = 10_000  # IDs one DELETE may name
 VERSION = "v1.29 (smtp_harness)"  # the API level this answers as (the swagger's paths of Mailpit 1.29)
 
@@ -191,13 +193,14 @@ def _page(paging: tuple[int, int], everything: list[Message], chosen: list[Messa
     }
 
 
+async def _worked(request: web.Request, work: Callable[[], T]) -> T:
+    """Parsing (and searching, which parses) runs on the state's worker threads, as for the native API:
+    the SMTP side shares this loop, and a new client must get its banner while a heavy message is read."""
+    return await asyncio.get_running_loop().run_in_executor(_state(request).parsers, work)
+
+
 async def _off_loop(request: web.Request, work: Callable[[], object]) -> web.Response:
-    """Parsing and encoding run on the state's worker threads, as for the native API."""
-
-    def encode() -> bytes:
-        return json.dumps(work(), ensure_ascii=False).encode("utf-8")
-
-    body = await asyncio.get_running_loop().run_in_executor(_state(request).parsers, encode)
+    body = await _worked(request, lambda: json.dumps(work(), ensure_ascii=False).encode("utf-8"))
     return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
@@ -296,7 +299,7 @@ async def message_raw(request: web.Request) -> web.Response:
 @routes.get("/api/v1/message/{id}/part/{part}")
 async def message_part(request: web.Request) -> web.Response:
     message, raw = _message(request), request.match_info["part"]
-    found = message.attachments()
+    found = await _worked(request, message.attachments)
     index = int(raw) if raw.isdigit() and len(raw) < 6 else 0
     if not 1 <= index <= len(found):
         raise web.HTTPNotFound(text="Not found", content_type="text/plain")
@@ -316,7 +319,7 @@ async def search(request: web.Request) -> web.Response:
 @routes.delete("/api/v1/search")
 async def delete_search(request: web.Request) -> web.Response:
     terms, state = _terms(request), _state(request)
-    _, chosen = _newest_first(state, request, terms)
+    _, chosen = await _worked(request, lambda: _newest_first(state, request, terms))
     _delete(state, [m.id for m in chosen])
     return _text(200, "ok")
 
@@ -324,18 +327,19 @@ async def delete_search(request: web.Request) -> web.Response:
 @routes.get("/view/{id}.html")
 async def view_html(request: web.Request) -> web.Response:
     message = _message(request)
-    if not message.html:
+    html = await _worked(request, lambda: inert_html(message.html) if message.html else None)
+    if html is None:
         raise web.HTTPNotFound(text="Not found", content_type="text/plain")
-    html = inert_html(message.html)
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers={"Content-Security-Policy": BODY_CSP})
 
 
 @routes.get("/view/{id}.txt")
 async def view_text(request: web.Request) -> web.Response:
     message = _message(request)
-    if message.text is None:
+    text = await _worked(request, lambda: message.text)
+    if text is None:
         raise web.HTTPNotFound(text="Not found", content_type="text/plain")
-    return web.Response(text=message.text, content_type="text/plain", charset="utf-8")
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
 @routes.get("/readyz")
