@@ -309,25 +309,35 @@ def _display_name_not_kept(ctx: Context) -> Iterator[Finding]:
 # --- the relays' own rules (notifycfg/providers/catalogue.json: each names its source) -----------------
 
 
-def _relay(ctx: Context) -> tuple[Mapping[str, Any], Provider] | None:
-    """This file's own server block and the catalogued provider it points at."""
-    from notifycfg.providers.catalogue import catalogue
+_RelayCheck = Callable[[Mapping[str, Any], "Provider"], Iterator[Finding]]
 
-    smtp = _smtp(ctx)
-    provider = catalogue().provider_for(str(smtp["host"])) if smtp and isinstance(smtp.get("host"), str) else None
-    return (smtp, provider) if smtp is not None and provider is not None else None
+
+def _relay_check(rule_id: str) -> Callable[[_RelayCheck], _RelayCheck]:
+    """A check of this file's own server block against the catalogued provider its host is; none runs otherwise."""
+
+    def register(fn: _RelayCheck) -> _RelayCheck:
+        def run(ctx: Context) -> Iterator[Finding]:
+            from notifycfg.providers.catalogue import catalogue
+
+            smtp = _smtp(ctx)
+            provider = catalogue().provider_for(smtp["host"]) if smtp and isinstance(smtp.get("host"), str) else None
+            if smtp is not None and provider is not None:
+                yield from fn(smtp, provider)
+
+        check(rule_id)(run)
+        return fn
+
+    return register
 
 
 def _tls(port: int, secure: bool) -> Tls:
     return "plain" if not secure else "implicit" if port == 465 else "starttls"  # compile.endpoint's rule, for a document
 
 
-@check("M001")
-def _relay_port_tls(ctx: Context) -> Iterator[Finding]:
-    found = _relay(ctx)
-    if found is None or not isinstance(found[0].get("port"), int):
+@_relay_check("M001")
+def _relay_port_tls(smtp: Mapping[str, Any], provider: Provider) -> Iterator[Finding]:
+    if not isinstance(smtp.get("port"), int):
         return
-    smtp, provider = found
     port, secure = smtp["port"], smtp.get("secure", schema.default_at(SMTP + ("secure",)))
     mode = _tls(port, bool(secure))
     if (port, mode) not in provider.accepts:
@@ -338,12 +348,8 @@ def _relay_port_tls(ctx: Context) -> Iterator[Finding]:
         yield Finding(SMTP + ("port",), said, severity=provider.others)
 
 
-@check("M002")
-def _relay_login(ctx: Context) -> Iterator[Finding]:
-    found = _relay(ctx)
-    if found is None:
-        return
-    smtp, provider = found
+@_relay_check("M002")
+def _relay_login(smtp: Mapping[str, Any], provider: Provider) -> Iterator[Finding]:
     login, username = provider.login, smtp.get("username")
     if username is None and login.required:
         yield Finding(SMTP + ("host",), f"{provider.name} needs a username and password (source: {login.source})")
@@ -354,14 +360,10 @@ def _relay_login(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@check("M003")
-def _relay_advisory(ctx: Context) -> Iterator[Finding]:
+@_relay_check("M003")
+def _relay_advisory(smtp: Mapping[str, Any], provider: Provider) -> Iterator[Finding]:
     from notifycfg.providers.catalogue import today
 
-    found = _relay(ctx)
-    if found is None:
-        return
-    smtp, provider = found
     day = today()
     for advisory, when in [*((a, "in force since") for a in provider.in_force(day)), *((a, "from") for a in provider.coming(day))]:
         if advisory.applies == "password" and "password" not in smtp:
