@@ -9,7 +9,7 @@ from functools import partial
 from typing import Literal, get_args
 
 from notifycfg.compile.environment import Environment
-from notifycfg.platform.client import PlatformError, Retry, SettingsClient
+from notifycfg.platform.client import PlatformError, Retry, Row, SettingsClient
 from notifycfg.platform.config import PlatformConfig
 from notifycfg.platform.mapping import KEYS, PASSWORD, Partition, partitions, same
 from notifycfg.platform.plan import PartitionPlan, PlanResult, gather_bounded, make_plan
@@ -160,9 +160,7 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
     hidden = [r.key for r in plan.removals if r.id is None]
     try:
         await client.write(plan.partition.guid, {k: v for k, v in body.items() if v is not None})
-        for row in plan.removals:  # after the PUT: the related keys stay together (a default is deleted, not written)
-            if row.id is not None:
-                await client.delete(plan.partition.guid, row.id)
+        await _delete_by_id(client, plan.partition.guid, plan.removals, [])  # after the PUT: a default is deleted, not written
         back = await client.read(plan.partition.guid, KEYS)
     except PlatformError as exc:
         return Outcome(plan, "failed", f"{exc.kind}: {exc.message}", written=True)
@@ -172,28 +170,34 @@ async def _apply_one(client: SettingsClient, plan: PartitionPlan, resolve: Resol
     differ += sorted(r.key for r in plan.removals if back.get(r.key) and r.key not in hidden)
     if differ:
         return Outcome(plan, "failed", f"server: read back differs for {', '.join(differ)}", written=True)
-    if hidden:
-        return Outcome(plan, "applied", f"may remain: {', '.join(hidden)} (the platform showed no id to delete it by)", written=True)
-    return Outcome(plan, "applied", written=True)
+    return Outcome(plan, "applied", _may_remain(hidden), written=True)
+
+
+async def _delete_by_id(client: SettingsClient, guid: str, rows: list[Row], deleted: list[Row]) -> None:
+    """DELETE each row GET showed an id for; `deleted` holds those done, should a later one fail."""
+    for row in rows:
+        if row.id is not None:
+            await client.delete(guid, row.id)
+            deleted.append(row)
+
+
+def _may_remain(hidden: list[str]) -> str:
+    """What a row shown without an id means: nothing to delete it by."""
+    return f"may remain: {', '.join(hidden)} (the platform showed no id for it)" if hidden else ""
 
 
 async def _reset(client: SettingsClient, plan: PartitionPlan) -> Outcome:
     """Delete exactly the partition's Email.Smtp rows, by id, then read back: the partition then uses the host's settings."""
     guid, name = plan.partition.guid, plan.partition.name
     hidden = [r.key for r in plan.reset_rows if r.id is None]
-    deleted = 0
+    done: list[Row] = []
     try:
-        for row in plan.reset_rows:
-            if row.id is not None:
-                await client.delete(guid, row.id)
-                deleted += 1
+        await _delete_by_id(client, guid, plan.reset_rows, done)
         back = await client.read(guid, KEYS)
     except PlatformError as exc:
-        return Outcome(plan, "failed", f"{exc.kind}: {exc.message} (reset: {deleted} setting(s) deleted before)", written=deleted > 0)
+        return Outcome(plan, "failed", f"{exc.kind}: {exc.message} (reset: {len(done)} setting(s) deleted before)", written=bool(done))
     remaining = sorted(k for k, v in back.items() if v != "" and k not in hidden)
     if remaining:
         return Outcome(plan, "failed", f"server: read back after the reset still holds {', '.join(remaining)}", written=True)
-    said = f"reset: deleted {deleted} setting(s); {name} now uses the host's settings"
-    if hidden:  # GET showed no id: nothing to delete it by
-        said += f"; may remain: {', '.join(hidden)} (the platform showed no id for it)"
-    return Outcome(plan, "applied", said, written=deleted > 0)
+    said = "; ".join(filter(None, [f"reset: deleted {len(done)} setting(s); {name} now uses the host's settings", _may_remain(hidden)]))
+    return Outcome(plan, "applied", said, written=bool(done))
