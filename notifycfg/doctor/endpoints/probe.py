@@ -66,7 +66,11 @@ class Session:
     answers: dict[AnsweredStep, float] = field(default_factory=dict)  # the slowest answer per step, in seconds
 
     def answered(self, step: AnsweredStep, started: float) -> None:
-        self.answers[step] = max(self.answers.get(step, 0.0), time.monotonic() - started)
+        self.took(step, time.monotonic() - started)
+
+    def took(self, step: AnsweredStep, seconds: float) -> None:
+        """Keep the slowest answer of each step (a session per login: every one counts)."""
+        self.answers[step] = max(self.answers.get(step, 0.0), seconds)
 
     def add(self, step: EndpointStep, status: Status, code: str, facts: Facts | None = None, login: str | None = None) -> None:
         facts = facts or {}
@@ -348,7 +352,7 @@ async def _auth_all(s: Session, conn: Conn, logins: list[Login | None]) -> None:
                 continue
             s.conn, s.caps, s.caps_before_tls = conn, fresh.caps, fresh.caps_before_tls
             for step, seconds in fresh.answers.items():
-                s.answers[step] = max(s.answers.get(step, 0.0), seconds)
+                s.took(step, seconds)
         await _auth(s, conn, login)
 
 
