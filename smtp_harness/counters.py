@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 RefusalReason = str  # "fault", "store_full", "too_many_recipients", "not_persisted"
 
@@ -23,13 +23,4 @@ class Counters:
     faults: Counter[str] = field(default_factory=Counter)  # faults that fired, by stage
 
     def snapshot(self) -> Counters:
-        return Counters(
-            self.started,
-            self.sessions,
-            self.tls_handshakes,
-            self.accepted,
-            self.accepted_bytes,
-            self.deleted,
-            Counter(self.refused),
-            Counter(self.faults),
-        )
+        return replace(self, refused=Counter(self.refused), faults=Counter(self.faults))

@@ -42,7 +42,7 @@ from smtp_harness import live, mailpit, metrics
 from smtp_harness.config import FILTERS
 from smtp_harness.faults import FaultError
 from smtp_harness.http_state import STATE, HttpState
-from smtp_harness.sanitize import inert_html
+from smtp_harness.sanitize import download_name, inert_html
 from smtp_harness.security import BODY_CSP, BODY_CSP_REMOTE, middlewares
 from smtp_harness.views import Message, select, wait_for_async
 
@@ -104,13 +104,6 @@ def _message(request: web.Request) -> Message:
 def _detail(message: Message) -> dict[str, Any]:
     attachments = [{"index": i, "filename": n, "content_type": t, "size": len(b)} for i, (n, t, b) in enumerate(message.attachments(), 1)]
     return {**message.detail(), "attachments": attachments}
-
-
-def _download_name(name: str) -> str:
-    """The file name's last component, in safe characters: a sender's `../../x` names nothing outside the downloads folder."""
-    last = name.replace("\\", "/").rsplit("/", 1)[-1]
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in last)[:120].strip(".")
-    return safe or "attachment"
 
 
 @routes.get("/")
@@ -231,7 +224,7 @@ async def attachment(request: web.Request) -> web.Response:
     if not 1 <= n <= len(found):
         return _error(404, "no such attachment")
     name, _, data = found[n - 1]
-    disposition = f'attachment; filename="{_download_name(name)}"'
+    disposition = f'attachment; filename="{download_name(name)}"'
     return web.Response(body=data, content_type="application/octet-stream", headers={"Content-Disposition": disposition})
 
 

@@ -35,7 +35,7 @@ from smtp_harness import query
 from smtp_harness.config import FILTERS
 from smtp_harness.http_state import STATE, HttpState
 from smtp_harness.jsontypes import JsonObject
-from smtp_harness.sanitize import inert_html
+from smtp_harness.sanitize import download_name, inert_html
 from smtp_harness.security import BODY_CSP
 from smtp_harness.views import Message, select
 
@@ -78,29 +78,31 @@ _SPACE = re.compile(r"\s+")
 
 
 def _snippet(message: Message) -> str:
-    body = message.text if message.text else query.search_text(message) if message.html else ""
-    return _SPACE.sub(" ", body or "").strip()[:250]
+    """Up to 250 characters of the text, or of the HTML without its tags."""
+    return _SPACE.sub(" ", message.text or query.body_text(message)).strip()[:250]
 
 
-def summary(message: Message) -> JsonObject:
-    """MessageSummary (swagger definitions)."""
+def _head(message: Message) -> JsonObject:
+    """The fields a MessageSummary and a Message share."""
     return {
         "ID": message.id,
         "MessageID": _message_id(message),
-        "Read": False,
         "From": _sender(message),
         "To": _addresses(query.addresses(message, "To")),
         "Cc": _addresses(query.addresses(message, "Cc")),
         "Bcc": _addresses(query.bcc(message)),
         "ReplyTo": _addresses(query.addresses(message, "Reply-To")),
         "Subject": message.subject or "",
-        "Created": _created(message),
-        "Username": message.auth_user or "",
         "Tags": [],
+        "Username": message.auth_user or "",
         "Size": len(message.raw),
-        "Attachments": len(message.attachments()),
-        "Snippet": _snippet(message),
     }
+
+
+def summary(message: Message) -> JsonObject:
+    """MessageSummary (swagger definitions)."""
+    extra = {"Read": False, "Created": _created(message), "Attachments": len(message.attachments()), "Snippet": _snippet(message)}
+    return {**_head(message), **extra}
 
 
 def _date(message: Message) -> str:
@@ -119,9 +121,8 @@ def _attachment(index: int, name: str, content_type: str, data: bytes) -> JsonOb
 
 def detail(message: Message) -> JsonObject:
     """Message (swagger definitions)."""
-    head = summary(message)
     return {
-        **{k: head[k] for k in ("ID", "MessageID", "From", "To", "Cc", "Bcc", "ReplyTo", "Subject", "Tags", "Username", "Size")},
+        **_head(message),
         "ReturnPath": message.mail_from,
         "ListUnsubscribe": {"Header": message.header("List-Unsubscribe") or "", "Links": [], "Errors": "", "HeaderPost": ""},
         "Date": _date(message),
@@ -206,8 +207,11 @@ async def _off_loop(request: web.Request, work: Callable[[], object]) -> web.Res
 
 def _message(request: web.Request) -> Message:
     store, ident = _state(request).store, request.match_info["id"]
-    newest = store.messages()[-1:] if ident == "latest" else []
-    found = newest[0] if newest else None if ident == "latest" else store.get(ident)
+    if ident == "latest":
+        newest = store.messages()[-1:]
+        found = newest[0] if newest else None
+    else:
+        found = store.get(ident)
     if found is None:
         raise web.HTTPNotFound(text="Not found", content_type="text/plain")
     return found
@@ -304,8 +308,7 @@ async def message_part(request: web.Request) -> web.Response:
     if not 1 <= index <= len(found):
         raise web.HTTPNotFound(text="Not found", content_type="text/plain")
     name, content_type, data = found[index - 1]
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name.replace("\\", "/").rsplit("/", 1)[-1])[:120] or "attachment"
-    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}  # served as a download: never rendered here
+    headers = {"Content-Disposition": f'attachment; filename="{download_name(name)}"'}  # served as a download: never rendered here
     kind = content_type if re.fullmatch(r"[\w.+-]+/[\w.+-]+", content_type) else "application/octet-stream"
     return web.Response(body=data, content_type=kind, headers=headers)
 

@@ -73,10 +73,15 @@ def _said(found: list[Address]) -> str:
 _TAGS = re.compile(r"<[^>]*>")
 
 
+def body_text(message: Message) -> str:
+    """The HTML without its tags, or else the text: what Mailpit searches (and, text first, shows as a snippet)."""
+    return _TAGS.sub(" ", message.html) if message.html else message.text or ""
+
+
 def search_text(message: Message) -> str:
-    """Headers, then the HTML without its tags (or the text), then the attachment names, cleaned."""
+    """Headers, then the body (body_text), then the attachment names, cleaned."""
     heads = [message.header(h) or "" for h in ("From", "Subject", "To", "Cc", "Bcc", "Reply-To", "Return-Path")]
-    body = _TAGS.sub(" ", message.html) if message.html else message.text or ""
+    body = body_text(message)
     return clean(" ".join([*heads, body, *(name for name, _, _ in message.attachments())]))
 
 

@@ -85,3 +85,10 @@ def inert_html(html: str) -> str:
     parser.feed(html)
     parser.close()
     return "".join(parser.out)
+
+
+def download_name(name: str) -> str:
+    """The file name's last component, in safe characters: a sender's `../../x` names nothing outside the downloads folder."""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in last)[:120].strip(".")
+    return safe or "attachment"
